@@ -1,0 +1,78 @@
+# One Makefile for every binary, its tests and the study.
+#
+#   make                 build ./blobs-server ./blobs-bench ./supervisor
+#   make test            unit and integration tests, plain and sanitized
+#   make bench           speed against nginx and wrk (not a test)
+#   make test-matrix     the multiprocessing study into results/
+#   make plot            figures from the newest results file into plots/
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
+CPPFLAGS = -std=gnu11 -D_GNU_SOURCE -Iinclude
+SANFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+           -fno-sanitize-recover=undefined
+
+LIB_SRC  = $(wildcard src/common/*.c src/http/*.c src/store/*.c)
+BINS     = $(foreach b,server bench supervisor,\
+             $(if $(wildcard src/$(b)/*.c),$(if $(filter server bench,$(b)),blobs-$(b),$(b))))
+UNIT_SRC = $(wildcard tests/unit/test_*.c)
+
+# Object trees: build/plain for the binaries users run, build/san for the
+# sanitizer build that the tests also run.
+obj = $(patsubst src/%.c,build/$(1)/%.o,$(2))
+
+all: $(BINS)
+
+define binary
+$(1): $(call obj,plain,$(wildcard src/$(2)/*.c)) build/plain/libblobs.a
+	$$(CC) $$(CFLAGS) -o $$@ $$^ $$(LDLIBS)
+build/san/bin/$(1): $(call obj,san,$(wildcard src/$(2)/*.c)) build/san/libblobs.a
+	@mkdir -p $$(@D)
+	$$(CC) $$(SANFLAGS) -o $$@ $$^ $$(LDLIBS)
+endef
+$(eval $(call binary,blobs-server,server))
+$(eval $(call binary,blobs-bench,bench))
+$(eval $(call binary,supervisor,supervisor))
+
+build/plain/libblobs.a: $(call obj,plain,$(LIB_SRC))
+	$(AR) rcs $@ $^
+build/san/libblobs.a: $(call obj,san,$(LIB_SRC))
+	$(AR) rcs $@ $^
+
+build/plain/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -MMD -MP -c -o $@ $<
+build/san/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(SANFLAGS) $(WARN) -MMD -MP -c -o $@ $<
+
+# Unit tests link the module under test from the library, plain and
+# sanitized.
+build/plain/tests/%: tests/unit/%.c build/plain/libblobs.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $^ -lcmocka
+build/san/tests/%: tests/unit/%.c build/san/libblobs.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(SANFLAGS) $(WARN) -o $@ $^ -lcmocka
+
+UNIT_BINS = $(foreach v,plain san,\
+              $(patsubst tests/unit/%.c,build/$(v)/tests/%,$(UNIT_SRC)))
+SAN_BINS  = $(addprefix build/san/bin/,$(BINS))
+
+test: all $(UNIT_BINS) $(SAN_BINS)
+	@tests/run-tests.sh
+
+test-unit: $(UNIT_BINS)
+	@tests/run-tests.sh unit
+
+test-integration: all $(SAN_BINS)
+	@tests/run-tests.sh integration
+
+clean:
+	rm -rf build $(BINS)
+
+.PHONY: all test test-unit test-integration clean
+.SECONDARY:
+
+-include $(shell find build -name '*.d' 2>/dev/null)
