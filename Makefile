@@ -16,6 +16,7 @@ SANFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 LIB_SRC  = $(wildcard src/common/*.c src/http/*.c src/store/*.c)
 BINS     = $(foreach b,server bench supervisor,\
              $(if $(wildcard src/$(b)/*.c),$(if $(filter server bench,$(b)),blobs-$(b),$(b))))
+LDLIBS   = -lm
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 
 # Object trees: build/plain for the binaries users run, build/san for the
@@ -47,14 +48,29 @@ build/san/%.o: src/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(SANFLAGS) $(WARN) -MMD -MP -c -o $@ $<
 
-# Unit tests link the module under test from the library, plain and
-# sanitized.
-build/plain/tests/%: tests/unit/%.c build/plain/libblobs.a
+# Unit tests link the module under test from the libraries, plain and
+# sanitized: the shared library and, for each binary, its objects but
+# main.o, so a binary's own modules (the bench's options, say) can be
+# tested too.
+BIN_DIRS = $(foreach b,server bench supervisor,$(if $(wildcard src/$(b)/*.c),$(b)))
+bin_lib_src = $(filter-out src/$(1)/main.c,$(wildcard src/$(1)/*.c))
+TEST_LIBS = $(foreach b,$(BIN_DIRS),$(if $(call bin_lib_src,$(b)),lib$(b).a)) \
+            libblobs.a
+
+define bin_library
+build/plain/lib$(1).a: $(call obj,plain,$(call bin_lib_src,$(1)))
+	$$(AR) rcs $$@ $$^
+build/san/lib$(1).a: $(call obj,san,$(call bin_lib_src,$(1)))
+	$$(AR) rcs $$@ $$^
+endef
+$(foreach b,$(BIN_DIRS),$(eval $(call bin_library,$(b))))
+
+build/plain/tests/%: tests/unit/%.c $(addprefix build/plain/,$(TEST_LIBS))
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $^ -lcmocka
-build/san/tests/%: tests/unit/%.c build/san/libblobs.a
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $^ -lcmocka $(LDLIBS)
+build/san/tests/%: tests/unit/%.c $(addprefix build/san/,$(TEST_LIBS))
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(SANFLAGS) $(WARN) -o $@ $^ -lcmocka
+	$(CC) $(CPPFLAGS) $(SANFLAGS) $(WARN) -o $@ $^ -lcmocka $(LDLIBS)
 
 UNIT_BINS = $(foreach v,plain san,\
               $(patsubst tests/unit/%.c,build/$(v)/tests/%,$(UNIT_SRC)))
