@@ -89,6 +89,11 @@ check() {
     return 1
 }
 
+# For check: succeed when the command fails.
+not() {
+    ! "$@"
+}
+
 # expect_eq WHAT EXPECTED ACTUAL
 expect_eq() {
     CHECKS=$((CHECKS + 1))
@@ -112,4 +117,42 @@ finish() {
     done
     echo "$((CHECKS - FAILURES)) passed, $FAILURES failed"
     [ "$FAILURES" -eq 0 ]
+}
+
+# req METHOD PATH [curl options...]: one request to the server on $PORT.
+# Sets STATUS and BODY; the response headers are in $TEST_TMP/headers
+# (read them with `header NAME`).
+req() {
+    local method=$1 path=$2
+    shift 2
+    local how=(-X "$method") out=$TEST_TMP/body
+    # curl never reads a body after HEAD (and would print the head as
+    # one): whether the server sends none is checked with raw bytes.
+    if [ "$method" = HEAD ]; then
+        how=(--head)
+        out=/dev/null
+        : >"$TEST_TMP/body"
+    fi
+    STATUS=$(curl -s -o "$out" -D "$TEST_TMP/headers" \
+                  -w '%{http_code}' "${how[@]}" "$@" \
+                  "http://127.0.0.1:$PORT$path")
+    BODY=$(tr -d '\0' <"$TEST_TMP/body")
+}
+
+# The value of a response header from the last req, without its CR.
+header() {
+    grep -i "^$1:" "$TEST_TMP/headers" | head -n 1 | cut -d' ' -f2- | tr -d '\r'
+}
+
+# expect_req WHAT STATUS [BODY]: check the last req's status (and body).
+expect_req() {
+    expect_eq "$1: status" "$2" "$STATUS"
+    if [ $# -ge 3 ]; then
+        expect_eq "$1: body" "$3" "$BODY"
+    fi
+}
+
+# raw PORT [rawhttp options]: send stdin as raw bytes, print the answer.
+raw() {
+    /usr/bin/python3 "$TOP/tests/integration/tools/rawhttp.py" "$@"
 }
