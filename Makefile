@@ -67,10 +67,10 @@ $(foreach b,$(BIN_DIRS),$(eval $(call bin_library,$(b))))
 
 build/plain/tests/%: tests/unit/%.c $(addprefix build/plain/,$(TEST_LIBS))
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $^ -lcmocka $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -MMD -MP -o $@ $^ -lcmocka $(LDLIBS)
 build/san/tests/%: tests/unit/%.c $(addprefix build/san/,$(TEST_LIBS))
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(SANFLAGS) $(WARN) -o $@ $^ -lcmocka $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(SANFLAGS) $(WARN) -MMD -MP -o $@ $^ -lcmocka $(LDLIBS)
 
 UNIT_BINS = $(foreach v,plain san,\
               $(patsubst tests/unit/%.c,build/$(v)/tests/%,$(UNIT_SRC)))
@@ -85,10 +85,20 @@ test-unit: $(UNIT_BINS)
 test-integration: all $(SAN_BINS)
 	@tests/run-tests.sh integration
 
+# The study: builds, installs what it lacks, runs the matrix into results/
+# and draws plots/. Narrow it with PROCS= FRONTS= ACTIONS= SCENARIOS=
+# REPEAT= (see tools/test-matrix.sh).
+test-matrix:
+	tools/test-matrix.sh
+
+# Figures from the newest results file, or RESULTS=path.
+plot:
+	/usr/bin/python3 tools/plot.py $(RESULTS)
+
 clean:
 	rm -rf build $(BINS)
 
-.PHONY: all test test-unit test-integration clean
+.PHONY: all test test-unit test-integration test-matrix plot clean
 .SECONDARY:
 
 -include $(shell find build -name '*.d' 2>/dev/null)
