@@ -76,8 +76,13 @@ UNIT_BINS = $(foreach v,plain san,\
               $(patsubst tests/unit/%.c,build/$(v)/tests/%,$(UNIT_SRC)))
 SAN_BINS  = $(addprefix build/san/bin/,$(BINS))
 
-test: all $(UNIT_BINS) $(SAN_BINS)
+# On a fresh machine as root, `make test` first installs what it needs.
+test:
+	@tools/install-deps.sh test
+	@$(MAKE) --no-print-directory test-build
 	@tests/run-tests.sh
+
+test-build: all $(UNIT_BINS) $(SAN_BINS)
 
 test-unit: $(UNIT_BINS)
 	@tests/run-tests.sh unit
@@ -91,6 +96,11 @@ test-integration: all $(SAN_BINS)
 test-matrix:
 	tools/test-matrix.sh
 
+# Speed against references measured in the same run (not a test).
+bench: all
+	@tools/install-deps.sh bench
+	tools/bench/server.sh
+
 # Figures from the newest results file, or RESULTS=path.
 plot:
 	/usr/bin/python3 tools/plot.py $(RESULTS)
@@ -98,7 +108,7 @@ plot:
 clean:
 	rm -rf build $(BINS)
 
-.PHONY: all test test-unit test-integration test-matrix plot clean
+.PHONY: all bench test test-build test-unit test-integration test-matrix plot clean
 .SECONDARY:
 
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -27,7 +27,7 @@ int net_address(const char *host, uint16_t port, struct sockaddr_in *out);
  * Return 0 or -1. */
 int parse_u64(const char *text, uint64_t max, uint64_t *out);
 
-/* Sizes with an optional K, M or G suffix (powers of 1024). */
+/* Sizes with an optional K, M, G or T suffix (powers of 1024). */
 int parse_size(const char *text, uint64_t *out);
 
 #endif

@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# `make bench`: blobs-server against Debian's nginx-light, both one
+# process, driven by wrk in the same run with the same connections:
+#
+#   GET /             the empty 200 (nginx: `return 200 ""`)
+#   GET 10 KiB blob   (nginx: a static file with sendfile)
+#   PUT 10 KiB        to a fresh id each time (nginx: WebDAV PUT)
+#
+# Each is run RUNS times, alternating servers so that noise on the shared
+# machine hits both alike; the table gives the median requests/s and the
+# ratio ours/nginx. Then the server's memory: RSS with 1000 idle
+# keep-alive connections, and peak RSS through a 1 MiB and a 1 GiB PUT
+# and GET (it should not grow with the size).
+#
+#   RUNS=3 DURATION=5 CONNECTIONS=50 tools/bench/server.sh
+#
+# Everything runs on 127.0.0.1 and is stopped by PID on exit.
+set -u
+
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+RUNS=${RUNS:-3}
+DURATION=${DURATION:-5}
+CONNECTIONS=${CONNECTIONS:-50}
+IDLE_CONNECTIONS=${IDLE_CONNECTIONS:-1000}
+BIG_MIB=${BIG_MIB:-1024}
+
+tmp=$(mktemp -d /tmp/blobs-bench.XXXXXX)
+pids=()
+
+cleanup() {
+    local pid
+    for pid in "${pids[@]}"; do
+        kill -TERM "$pid" 2>/dev/null
+    done
+    for pid in "${pids[@]}"; do
+        wait "$pid" 2>/dev/null
+    done
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+die() {
+    echo "bench: $*" >&2
+    exit 1
+}
+
+free_port() {
+    /usr/bin/python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
+
+wait_port() {
+    for _ in $(seq 100); do
+        (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0
+        sleep 0.05
+    done
+    tail -n 5 "$tmp"/*.log >&2
+    die "nothing listens on port $1"
+}
+
+command -v wrk >/dev/null || die "wrk is missing (tools/install-deps.sh bench)"
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] ||
+    die "nginx is missing (tools/install-deps.sh bench)"
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+
+# The two servers.
+ours_port=$(free_port)
+mkdir -p "$tmp/ours"
+"$TOP/blobs-server" --quota 1T --max-body 2G --idle-timeout 120 \
+    "$tmp/ours" "$ours_port" 2>"$tmp/ours.log" &
+ours_pid=$!
+pids+=("$ours_pid")
+
+nginx_port=$(free_port)
+mkdir -p "$tmp/nginx-root/blobs/bench" "$tmp/nginx-body"
+sed -e "s|@PORT@|$nginx_port|" -e "s|@ROOT@|$tmp/nginx-root|" \
+    -e "s|@TMP@|$tmp|g" "$TOP/tools/bench/nginx.conf.in" >"$tmp/nginx.conf"
+"$NGINX" -c "$tmp/nginx.conf" -p "$tmp" 2>"$tmp/nginx.log" &
+pids+=($!)
+
+wait_port "$ours_port"
+wait_port "$nginx_port"
+
+# The 10 KiB blob, on both.
+head -c 10240 /dev/urandom >"$tmp/blob10k"
+status=$(curl -s -o /dev/null -w '%{http_code}' -T "$tmp/blob10k" \
+         "http://127.0.0.1:$ours_port/blobs/bench/get10k")
+[ "$status" = 200 ] || die "could not store the 10 KiB blob (status $status)"
+cp "$tmp/blob10k" "$tmp/nginx-root/blobs/bench/get10k"
+for port in "$ours_port" "$nginx_port"; do
+    curl -s "http://127.0.0.1:$port/blobs/bench/get10k" | cmp -s - "$tmp/blob10k" ||
+        die "the 10 KiB blob does not come back from port $port"
+done
+
+# run_wrk PORT PATH [LUA]: print requests/s, or fail on any error.
+run_wrk() {
+    local port=$1 path=$2 script=${3:-}
+    local args=(-t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency)
+    [ -n "$script" ] && args+=(-s "$script")
+    RUN_TAG="r$RANDOM$RANDOM" PUT_PREFIX=/blobs/bench/ \
+        wrk "${args[@]}" "http://127.0.0.1:$port$path" >"$tmp/wrk.out" 2>&1
+    if grep -q -E 'Non-2xx|Socket errors' "$tmp/wrk.out"; then
+        echo "bench: wrk saw errors on port $port $path:" >&2
+        cat "$tmp/wrk.out" >&2
+        return 1
+    fi
+    awk '/^Requests\/sec:/ {print $2}' "$tmp/wrk.out"
+}
+
+median() {
+    sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'
+}
+
+echo "blobs-server against nginx-light, one process each, wrk -t1 -c$CONNECTIONS," \
+     "${DURATION}s per run, median of $RUNS runs"
+echo "machine: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
+echo
+printf '%-18s %14s %14s %8s\n' test "ours req/s" "nginx req/s" ratio
+
+failed=0
+for test in "GET /" "GET 10 KiB" "PUT 10 KiB"; do
+    case "$test" in
+    "GET /") path=/ script= ;;
+    "GET 10 KiB") path=/blobs/bench/get10k script= ;;
+    "PUT 10 KiB") path=/ script=$TOP/tools/bench/put.lua ;;
+    esac
+    : >"$tmp/ours.rps"
+    : >"$tmp/nginx.rps"
+    for _ in $(seq "$RUNS"); do
+        run_wrk "$ours_port" "$path" "$script" >>"$tmp/ours.rps" || failed=1
+        run_wrk "$nginx_port" "$path" "$script" >>"$tmp/nginx.rps" || failed=1
+        # Fresh folders for the next PUT run, on both sides alike.
+        rm -rf "$tmp/nginx-root/blobs/bench/r"* "$tmp/ours/bench/default/r"
+    done
+    ours=$(median <"$tmp/ours.rps")
+    theirs=$(median <"$tmp/nginx.rps")
+    printf '%-18s %14.0f %14.0f %8.2f\n' "$test" "$ours" "$theirs" \
+        "$(echo "$ours $theirs" | awk '{print $1 / $2}')"
+    echo "  runs: ours $(tr '\n' ' ' <"$tmp/ours.rps")| nginx $(tr '\n' ' ' <"$tmp/nginx.rps")"
+done
+
+# Memory.
+status_kib() {
+    awk -v key="$2:" '$1 == key {print $2}' "/proc/$1/status"
+}
+
+echo
+echo "blobs-server memory (pid $ours_pid):"
+printf '  %-44s %8s KiB\n' "RSS now" "$(status_kib "$ours_pid" VmRSS)"
+
+coproc IDLE { /usr/bin/python3 "$TOP/tools/bench/idle_conns.py" "$ours_port" "$IDLE_CONNECTIONS"; }
+read -r ready count <&"${IDLE[0]}"
+if [ "${ready:-}" = ready ]; then
+    printf '  %-44s %8s KiB\n' "RSS with $count idle keep-alive connections" \
+        "$(status_kib "$ours_pid" VmRSS)"
+else
+    echo "  could not open $IDLE_CONNECTIONS idle connections" >&2
+    failed=1
+fi
+exec {IDLE[1]}>&-
+wait "$IDLE_PID" 2>/dev/null
+
+# Peak RSS through a small and a big PUT and GET of the same kind.
+for mib in 1 "$BIG_MIB"; do
+    truncate -s "${mib}M" "$tmp/big"
+    status=$(curl -s -o /dev/null -w '%{http_code}' -T "$tmp/big" \
+             "http://127.0.0.1:$ours_port/blobs/big/b$mib")
+    [ "$status" = 200 ] || { echo "  PUT of $mib MiB: status $status" >&2; failed=1; }
+    got=$(curl -s -o /dev/null -w '%{size_download}' \
+          "http://127.0.0.1:$ours_port/blobs/big/b$mib")
+    [ "$got" = $((mib * 1024 * 1024)) ] ||
+        { echo "  GET of $mib MiB: $got bytes" >&2; failed=1; }
+    printf '  %-44s %8s KiB\n' "peak RSS after PUT and GET of $mib MiB" \
+        "$(status_kib "$ours_pid" VmHWM)"
+    rm -f "$tmp/big"
+done
+
+exit "$failed"
