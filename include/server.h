@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "auth.h"
 #include "http.h"
 #include "reactor.h"
 #include "store.h"
@@ -26,6 +27,7 @@ struct server_options {
     bool fsync;
     bool reuseport;
     const char *access_log;          /* NULL, "-" for stderr, or a file */
+    const char *tokens;              /* NULL: no authentication */
     int ready_fd;
     int64_t head_timeout_ns;         /* to read a request head */
     int64_t body_timeout_ns;         /* between two reads of a body */
@@ -43,6 +45,7 @@ struct server {
     struct reactor_timer grace;
     struct store store;
     struct conn *conns;              /* every open connection */
+    struct auth_table auth;
     int access_log_fd;               /* -1 when off */
     int reserve_fd;                  /* given up to shed at EMFILE */
     unsigned connections;
@@ -77,6 +80,8 @@ void routes_body_done(struct conn *c);
 struct store *conn_store(struct conn *c);
 const struct server_options *conn_options(struct conn *c);
 struct store_upload *conn_upload(struct conn *c);
+/* The tokens, or NULL when authentication is off. */
+const struct auth_table *conn_auth(struct conn *c);
 
 /* Answer with a small body (copied), an optional extra header block
  * (full lines, each ending in CRLF), and a content type. */

@@ -114,6 +114,11 @@ struct store_upload *conn_upload(struct conn *c)
     return &c->upload;
 }
 
+const struct auth_table *conn_auth(struct conn *c)
+{
+    return c->server->options.tokens ? &c->server->auth : NULL;
+}
+
 struct route_state *conn_route_state(struct conn *c)
 {
     return &c->route;
@@ -157,27 +162,45 @@ static void conn_destroy(struct conn *c)
         reactor_stop(&s->reactor);
 }
 
+static void conn_start_linger(struct conn *c);
+
+/*
+ * A deadline passed. A peer that stopped reading its answer is dropped. A
+ * peer that is slow to send a head or a body is told so (408) and the
+ * connection closes politely. An idle keep-alive connection is closed
+ * with a half-close and a drain, never a bare close(): a request that
+ * crosses our close on the wire then meets a clean end of stream, which
+ * clients know to retry, instead of a reset that looks like a failure.
+ */
 static void conn_on_timer(struct reactor_timer *timer)
 {
     struct conn *c = (struct conn *)((char *)timer -
                                      offsetof(struct conn, timer));
 
-    switch (c->state) {
-    case CONN_HEAD:
-        if (c->head_started)
-            log_debug("%s: request head not complete in time, closing",
-                      c->peer);
-        break;
-    case CONN_BODY:
-        log_info("%s: request body stalled, closing (408)", c->peer);
-        break;
-    case CONN_FILE:
-        log_info("%s: download stalled, closing", c->peer);
-        break;
-    case CONN_LINGER:
-        break;
+    if (c->state == CONN_LINGER) {
+        conn_destroy(c);
+        return;
     }
-    conn_destroy(c);
+    if (c->state == CONN_FILE || c->out_len > c->out_sent) {
+        log_info("%s: peer stopped reading its answer, closing", c->peer);
+        conn_destroy(c);
+        return;
+    }
+    if (c->state == CONN_BODY || c->head_started) {
+        log_info("%s: request %s not received in time (408)", c->peer,
+                 c->state == CONN_BODY ? "body" : "head");
+        if (c->state == CONN_HEAD) {
+            c->minor_version = 1;
+            c->head_only = false;
+            c->request_has_body = false;
+            snprintf(c->log_request, sizeof(c->log_request), "-");
+        }
+        c->keep_alive = false;
+        conn_error(c, 408, "Request not received in time");
+        conn_flush(c);
+        return;
+    }
+    conn_start_linger(c);
 }
 
 static void conn_arm(struct conn *c, int64_t timeout_ns)

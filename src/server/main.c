@@ -31,6 +31,8 @@ static void usage(FILE *out)
 "  --reuseport            share PORT with other processes (SO_REUSEPORT)\n"
 "  --access-log[=FILE]    one line per request, on stderr or to FILE\n"
 "                         (SIGHUP reopens FILE)\n"
+"  --tokens FILE          require Authorization: Token on /blobs/; FILE has\n"
+"                         lines \"USER SHA256-OF-TOKEN\" (SIGHUP reloads it)\n"
 "  --head-timeout SECS    to receive a request head (default 20)\n"
 "  --body-timeout SECS    between two reads of a body or two writes of a\n"
 "                         response (default 30)\n"
@@ -78,6 +80,7 @@ enum {
     OPT_LISTEN = 256, OPT_QUOTA, OPT_MAX_BODY, OPT_FSYNC, OPT_REUSEPORT,
     OPT_ACCESS_LOG, OPT_HEAD_TIMEOUT, OPT_BODY_TIMEOUT, OPT_IDLE_TIMEOUT,
     OPT_GRACE, OPT_MAX_CONNECTIONS, OPT_READY_FD, OPT_LOG_LEVEL, OPT_VERSION,
+    OPT_TOKENS,
 };
 
 int main(int argc, char **argv)
@@ -89,6 +92,7 @@ int main(int argc, char **argv)
         { "fsync", no_argument, NULL, OPT_FSYNC },
         { "reuseport", no_argument, NULL, OPT_REUSEPORT },
         { "access-log", optional_argument, NULL, OPT_ACCESS_LOG },
+        { "tokens", required_argument, NULL, OPT_TOKENS },
         { "head-timeout", required_argument, NULL, OPT_HEAD_TIMEOUT },
         { "body-timeout", required_argument, NULL, OPT_BODY_TIMEOUT },
         { "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
@@ -135,6 +139,9 @@ int main(int argc, char **argv)
             break;
         case OPT_ACCESS_LOG:
             o.access_log = optarg ? optarg : "-";
+            break;
+        case OPT_TOKENS:
+            o.tokens = optarg;
             break;
         case OPT_HEAD_TIMEOUT:
             if (parse_seconds(optarg, &o.head_timeout_ns) < 0)

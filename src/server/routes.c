@@ -546,6 +546,28 @@ static void route_blob(struct conn *c, const struct http_request *req,
     }
 }
 
+/* With a tokens file, every /blobs/ request needs a token for its user.
+ * Answer 401 or 403 and return false when it lacks one. */
+static bool route_authorized(struct conn *c, const struct http_request *req,
+                             const char *user)
+{
+    const struct auth_table *auth = conn_auth(c);
+
+    if (auth == NULL)
+        return true;
+    switch (auth_check(auth, req->authorization, user)) {
+    case AUTH_OK:
+        return true;
+    case AUTH_FORBIDDEN:
+        conn_error(c, 403, "Token not valid for user %s", user);
+        return false;
+    default:
+        conn_respond(c, 401, "text/plain", "Missing or invalid token\n", 25,
+                     "WWW-Authenticate: Token\r\n");
+        return false;
+    }
+}
+
 void routes_handle(struct conn *c, const struct http_request *req)
 {
     const char *path = req->path.ptr;
@@ -583,6 +605,8 @@ void routes_handle(struct conn *c, const struct http_request *req)
         conn_error(c, 400, "Invalid user name");
         return;
     }
+    if (!route_authorized(c, req, r->user))
+        return;
 
     if (slash == NULL || slash + 1 == path + len) {
         if (req->method == HTTP_GET || req->method == HTTP_HEAD)

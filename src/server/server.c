@@ -4,7 +4,7 @@
  * Signals arrive through a signalfd, so they are just another event in the
  * loop and no handler ever runs in the middle of a request. SIGTERM and
  * SIGINT stop accepting and let the requests in flight finish within a
- * grace period; SIGHUP reopens the access log.
+ * grace period; SIGHUP reopens the access log and reloads the tokens.
  */
 #include "server.h"
 
@@ -129,6 +129,23 @@ static void server_reopen_access_log(struct server *s)
     s->access_log_fd = fd;
 }
 
+/* SIGHUP: a tokens file that fails to load keeps the old tokens. */
+static void server_reload_tokens(struct server *s)
+{
+    struct auth_table fresh;
+    char err[256];
+
+    if (s->options.tokens == NULL)
+        return;
+    if (auth_load(&fresh, s->options.tokens, err, sizeof(err)) < 0) {
+        log_error("keeping the old tokens: %s", err);
+        return;
+    }
+    auth_free(&s->auth);
+    s->auth = fresh;
+    log_info("reloaded %zu tokens", s->auth.count);
+}
+
 static void server_on_grace_over(struct reactor_timer *timer)
 {
     struct server *s = (struct server *)((char *)timer -
@@ -169,9 +186,10 @@ static void server_on_signal(struct reactor_io *io, uint32_t events)
 
     (void)events;
     while (read(io->fd, &info, sizeof(info)) == (ssize_t)sizeof(info)) {
-        if (info.ssi_signo == SIGHUP)
+        if (info.ssi_signo == SIGHUP) {
             server_reopen_access_log(s);
-        else
+            server_reload_tokens(s);
+        } else
             server_drain(s);
     }
 }
@@ -247,11 +265,23 @@ int server_run(const struct server_options *options)
 
     signal(SIGPIPE, SIG_IGN);
 
+    if (options->tokens != NULL) {
+        char reason[256];
+
+        if (auth_load(&s->auth, options->tokens, reason,
+                      sizeof(reason)) < 0) {
+            log_error("%s", reason);
+            free(s);
+            return 2;
+        }
+    }
+
     err = store_open(&s->store, options->root, options->quota,
                      options->fsync);
     if (err < 0) {
         log_error("cannot open blob root %s: %s", options->root,
                   strerror(-err));
+        auth_free(&s->auth);
         free(s);
         return 1;
     }
@@ -297,6 +327,7 @@ out:
         close(s->access_log_fd);
     reactor_free(&s->reactor);
     store_close(&s->store);
+    auth_free(&s->auth);
     free(s);
     return status;
 }
