@@ -59,6 +59,7 @@ void store_close(struct store *s);
 struct store_upload {
     struct store *store;
     int fd;                          /* the unnamed file, or -1 */
+    bool named;                      /* a named temp file, not O_TMPFILE */
     int dir_fd;                      /* the blob's folder */
     uint64_t written;                /* bytes written so far */
     uint64_t reserved;               /* quota reserved for this upload */

@@ -329,7 +329,11 @@ static int quota_read(int fd, char *buf, size_t cap, size_t *len)
         if (got == 0)
             break;
 
+        /* A short read of a regular file means its end: no second call
+         * just to see zero bytes (this is on every PUT). */
         done += (size_t)got;
+        if (done < cap)
+            break;
     }
 
     *len = done;

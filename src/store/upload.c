@@ -26,6 +26,7 @@ bool store_test_no_tmpfile;
 static void upload_reset(struct store_upload *u)
 {
     u->fd = -1;
+    u->named = false;
     u->dir_fd = -1;
     u->written = 0;
     u->reserved = 0;
@@ -68,6 +69,8 @@ static int upload_open_named(struct store_upload *u)
 
 static int upload_open_temp(struct store_upload *u)
 {
+    int err;
+
     if (!store_test_no_tmpfile) {
         u->fd = openat(u->dir_fd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC,
                        STORE_FILE_MODE);
@@ -80,15 +83,9 @@ static int upload_open_temp(struct store_upload *u)
             return -errno;
     }
 
-    return upload_open_named(u);
-}
-
-/* A named temporary file has a link; an O_TMPFILE one has none. */
-static bool upload_is_named(const struct store_upload *u)
-{
-    struct stat st;
-
-    return fstat(u->fd, &st) == 0 && st.st_nlink > 0;
+    err = upload_open_named(u);
+    u->named = err == 0;
+    return err;
 }
 
 int store_upload_begin(struct store *s, struct store_upload *u,
@@ -214,7 +211,7 @@ static int upload_link(struct store_upload *u)
 static void upload_close(struct store_upload *u)
 {
     if (u->fd >= 0) {
-        if (upload_is_named(u)) {
+        if (u->named) {
             char temp[STORE_SIDE_NAME_MAX + 1];
 
             upload_temp_name(u, temp, sizeof(temp));

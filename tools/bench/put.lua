@@ -1,6 +1,6 @@
 -- wrk script: PUT 10 KiB to a fresh id on every request. Ids are unique
--- per thread and per run (RUN_TAG from the environment), so no PUT is
--- ever refused for an existing id.
+-- per thread, under a folder fresh for each run (PUT_PREFIX from the
+-- environment), so no PUT is ever refused for an existing id.
 local body = string.rep("b", 10240)
 local tag = os.getenv("RUN_TAG") or "run"
 local prefix = os.getenv("PUT_PREFIX") or "/blobs/bench/"

@@ -100,7 +100,8 @@ run_wrk() {
     local port=$1 path=$2 script=${3:-}
     local args=(-t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency)
     [ -n "$script" ] && args+=(-s "$script")
-    RUN_TAG="r$RANDOM$RANDOM" PUT_PREFIX=/blobs/bench/ \
+    # PUTs go to a fresh folder (nginx) or user (ours) per run.
+    RUN_TAG=r PUT_PREFIX="/blobs/put$RANDOM$RANDOM/" \
         wrk "${args[@]}" "http://127.0.0.1:$port$path" >"$tmp/wrk.out" 2>&1
     if grep -q -E 'Non-2xx|Socket errors' "$tmp/wrk.out"; then
         echo "bench: wrk saw errors on port $port $path:" >&2
@@ -133,7 +134,7 @@ for test in "GET /" "GET 10 KiB" "PUT 10 KiB"; do
         run_wrk "$ours_port" "$path" "$script" >>"$tmp/ours.rps" || failed=1
         run_wrk "$nginx_port" "$path" "$script" >>"$tmp/nginx.rps" || failed=1
         # Fresh folders for the next PUT run, on both sides alike.
-        rm -rf "$tmp/nginx-root/blobs/bench/r"* "$tmp/ours/bench/default/r"
+        rm -rf "$tmp/nginx-root/blobs/put"* "$tmp/ours/put"* "$tmp/ours/.quota/put"*
     done
     ours=$(median <"$tmp/ours.rps")
     theirs=$(median <"$tmp/nginx.rps")
