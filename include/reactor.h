@@ -5,6 +5,10 @@
  * else. Watches are level-triggered: a handler that leaves bytes unread is
  * called again, so no event can be lost by stopping early for fairness.
  * Time is a monotonic clock in nanoseconds, read once per loop turn.
+ *
+ * A handler may free its own io, but no other: another's event may still
+ * wait in the same batch. Work that frees others belongs in a timer, which
+ * fires after the batch.
  */
 #ifndef REACTOR_H
 #define REACTOR_H

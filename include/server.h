@@ -43,6 +43,7 @@ struct server {
     struct reactor_io signals;
     struct reactor_timer resume_accept;
     struct reactor_timer grace;
+    struct reactor_timer close_idle;     /* SIGTERM: right after the batch */
     struct store store;
     struct conn *conns;              /* every open connection */
     struct auth_table auth;

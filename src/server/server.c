@@ -156,6 +156,24 @@ static void server_on_grace_over(struct reactor_timer *timer)
     reactor_stop(&s->reactor);
 }
 
+/* Runs as a timer, after the loop turn's events: closing connections
+ * from the signal's event could free one whose own event is still
+ * waiting in the same batch. */
+static void server_close_idle(struct reactor_timer *timer)
+{
+    struct server *s = (struct server *)((char *)timer -
+                                         offsetof(struct server,
+                                                  close_idle));
+
+    conn_close_idle(s);
+    if (s->connections == 0) {
+        reactor_stop(&s->reactor);
+        return;
+    }
+    reactor_timer_arm(&s->reactor, &s->grace,
+                      reactor_now(&s->reactor) + s->options.grace_ns);
+}
+
 static void server_drain(struct server *s)
 {
     if (s->draining)
@@ -169,13 +187,7 @@ static void server_drain(struct server *s)
     close(s->listener.fd);
     s->listener.fd = -1;
 
-    conn_close_idle(s);
-    if (s->connections == 0) {
-        reactor_stop(&s->reactor);
-        return;
-    }
-    reactor_timer_arm(&s->reactor, &s->grace,
-                      reactor_now(&s->reactor) + s->options.grace_ns);
+    reactor_timer_arm(&s->reactor, &s->close_idle, reactor_now(&s->reactor));
 }
 
 static void server_on_signal(struct reactor_io *io, uint32_t events)
@@ -262,6 +274,7 @@ int server_run(const struct server_options *options)
     s->date_second = -1;
     s->resume_accept.on_expire = server_on_resume;
     s->grace.on_expire = server_on_grace_over;
+    s->close_idle.on_expire = server_close_idle;
 
     signal(SIGPIPE, SIG_IGN);
 
