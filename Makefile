@@ -67,10 +67,12 @@ $(foreach b,$(BIN_DIRS),$(eval $(call bin_library,$(b))))
 
 build/plain/tests/%: tests/unit/%.c $(addprefix build/plain/,$(TEST_LIBS))
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -MMD -MP -o $@ $^ -lcmocka $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -MMD -MP -o $@ $(filter %.c %.a,$^) \
+	    -lcmocka $(LDLIBS)
 build/san/tests/%: tests/unit/%.c $(addprefix build/san/,$(TEST_LIBS))
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(SANFLAGS) $(WARN) -MMD -MP -o $@ $^ -lcmocka $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(SANFLAGS) $(WARN) -MMD -MP -o $@ $(filter %.c %.a,$^) \
+	    -lcmocka $(LDLIBS)
 
 UNIT_BINS = $(foreach v,plain san,\
               $(patsubst tests/unit/%.c,build/$(v)/tests/%,$(UNIT_SRC)))

@@ -193,7 +193,10 @@ int reactor_run(struct reactor *r)
 {
     struct epoll_event events[REACTOR_BATCH];
 
+    /* The loop may be run again after a pause: start from the real time,
+     * not the time it last stopped. */
     r->running = 1;
+    r->now_ns = clock_now_ns();
     while (r->running) {
         int n = epoll_wait(r->epoll_fd, events, REACTOR_BATCH,
                            reactor_wait_ms(r));
