@@ -6,6 +6,7 @@
 # text cut off or lying on another (--check-layout), it reads the newest
 # results file by default, its numbers are the original's, and bad input
 # is refused with a message that names the line.
+# uses no binary (so it runs once, not again against the sanitized ones)
 source "$(dirname "$0")/lib.sh"
 
 DATA="$TOP/tests/data"
