@@ -6,38 +6,12 @@
 # connections long before the server would; the TCP one balances
 # connections, as the original study's did.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/tools/supervisor-lib.sh"
 
 GEN=$TOP/tools/gen-haproxy
 HAPROXY=/usr/sbin/haproxy
 BENCH=$BIN_DIR/blobs-bench
 CHECKED_IN="1 2 3 4 8"
-
-# N consecutive ports that nothing listens on; prints the first. Taken
-# below the kernel's ephemeral range, so that no client socket lands
-# there meanwhile.
-free_port_range() {
-    /usr/bin/python3 - "$1" <<'EOF'
-import random, socket, sys
-count = int(sys.argv[1])
-for _ in range(200):
-    base = random.randrange(20000, 32000 - count)
-    sockets = []
-    try:
-        for port in range(base, base + count):
-            s = socket.socket()
-            sockets.append(s)
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            s.bind(("127.0.0.1", port))
-    except OSError:
-        continue
-    finally:
-        for s in sockets:
-            s.close()
-    print(base)
-    sys.exit(0)
-sys.exit(1)
-EOF
-}
 
 # lacks WORD FILE: no line but comments has WORD.
 lacks() {

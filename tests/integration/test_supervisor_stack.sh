@@ -6,8 +6,8 @@
 # requests that were in flight on it (counted and reported); SIGHUP under
 # load through haproxy loses no request; SIGTERM leaves no PID behind.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/tools/supervisor-lib.sh"
 
-SUPERVISOR=$BIN_DIR/supervisor
 BENCH=$BIN_DIR/blobs-bench
 ROOT=$TEST_TMP/root
 PROCS=4
@@ -21,88 +21,11 @@ BASELINE_AMOUNT=2000
 LOAD_CONNECTIONS=8
 mkdir -p "$ROOT"
 
-start_supervisor() {
-    local name=$1
-    shift
-    "$SUPERVISOR" "$@" >"$TEST_TMP/$name.out" 2>"$TEST_TMP/$name.log" &
-    SUPERVISOR_PID=$!
-    STARTED_PIDS+=("$SUPERVISOR_PID")
-}
-
-wait_ready() {
-    for _ in $(seq 300); do
-        grep -q '^ready: ' "$TEST_TMP/$1.out" && return 0
-        kill -0 "$SUPERVISOR_PID" 2>/dev/null || return 1
-        sleep 0.05
-    done
-    return 1
-}
-
-wait_exit() {
-    local pid=$1 tenths=$(($2 * 10))
-    for _ in $(seq "$tenths"); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-        STATUS="still running"
-        return
-    fi
-    wait "$pid"
-    STATUS=$?
-}
-
-running() {
-    local state
-    state=$(awk '/^State:/ { print $2 }' "/proc/$1/status" 2>/dev/null)
-    [ -n "$state" ] && [ "$state" != Z ]
-}
-
-all_gone() {
-    local pid alive
-    for _ in $(seq 60); do
-        alive=0
-        for pid; do
-            running "$pid" && alive=1
-        done
-        [ "$alive" -eq 0 ] && return 0
-        sleep 0.05
-    done
-    return 1
-}
-
-ready_pids() {
-    awk '$1 == "server" || $1 == "haproxy" { print $3 }' "$1"
-}
-
 # The PID of server number N (from 1) in a ready file.
 server_pid() {
     awk '$1 == "server"' "$1" | sed -n "$2p" | cut -d' ' -f3
 }
 
-free_port_range() {
-    /usr/bin/python3 - "$1" <<'EOF'
-import random, socket, sys
-count = int(sys.argv[1])
-for _ in range(200):
-    base = random.randrange(20000, 32000 - count)
-    sockets = []
-    try:
-        for port in range(base, base + count):
-            s = socket.socket()
-            sockets.append(s)
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            s.bind(("127.0.0.1", port))
-    except OSError:
-        continue
-    finally:
-        for s in sockets:
-            s.close()
-    print(base)
-    sys.exit(0)
-sys.exit(1)
-EOF
-}
 
 # column NAME FILE: a column of the bench's TSV output by its header.
 column() {
