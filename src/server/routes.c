@@ -214,6 +214,31 @@ static void route_list(struct conn *c, const struct http_request *req,
     free(entries);
 }
 
+/* Answer a store error: the statuses API.md gives, else 500 saying what
+ * failed ("Cannot open blob: ..."). */
+static void respond_store_error(struct conn *c, int err,
+                                const struct route_state *r,
+                                const char *doing)
+{
+    switch (err) {
+    case -ENOENT:
+        conn_error(c, 404, "Blob not found: %s", r->id);
+        break;
+    case -EEXIST:
+        conn_error(c, 409, "Blob already exists: %s", r->id);
+        break;
+    case -EDQUOT:
+        conn_error(c, 507, "Quota exceeded");
+        break;
+    case -ENOSPC:
+        conn_error(c, 507, "No space left on device");
+        break;
+    default:
+        conn_error(c, 500, "Cannot %s: %s", doing, strerror(-err));
+        break;
+    }
+}
+
 static void route_get_blob(struct conn *c, const struct http_request *req,
                            const struct route_state *r)
 {
@@ -231,12 +256,8 @@ static void route_get_blob(struct conn *c, const struct http_request *req,
         char json[80];
 
         err = store_flags_get(store, r->user, r->ns, r->id, &flags);
-        if (err == -ENOENT) {
-            conn_error(c, 404, "Blob not found: %s", r->id);
-            return;
-        }
         if (err < 0) {
-            conn_error(c, 500, "Cannot read flags: %s", strerror(-err));
+            respond_store_error(c, err, r, "read flags");
             return;
         }
         respond_json(c, json, flags_to_json(flags, json));
@@ -244,12 +265,8 @@ static void route_get_blob(struct conn *c, const struct http_request *req,
     }
 
     err = store_blob_open(store, r->user, r->ns, r->id, &fd, &size);
-    if (err == -ENOENT) {
-        conn_error(c, 404, "Blob not found: %s", r->id);
-        return;
-    }
     if (err < 0) {
-        conn_error(c, 500, "Cannot open blob: %s", strerror(-err));
+        respond_store_error(c, err, r, "open blob");
         return;
     }
 
@@ -310,20 +327,8 @@ static void route_put_blob(struct conn *c, const struct http_request *req,
 
     err = store_upload_begin(conn_store(c), conn_upload(c), r->user, r->ns,
                              r->id, expected);
-    if (err == -EEXIST) {
-        conn_error(c, 409, "Blob already exists: %s", r->id);
-        return;
-    }
-    if (err == -EDQUOT) {
-        conn_error(c, 507, "Quota exceeded");
-        return;
-    }
-    if (err == -ENOSPC) {
-        conn_error(c, 507, "No space left on device");
-        return;
-    }
     if (err < 0) {
-        conn_error(c, 500, "Cannot store blob: %s", strerror(-err));
+        respond_store_error(c, err, r, "store blob");
         return;
     }
     conn_read_body(c, BODY_UPLOAD, 0);
@@ -333,13 +338,8 @@ static void route_put_done(struct conn *c, const struct route_state *r)
 {
     int err = store_upload_commit(conn_upload(c));
 
-    if (err == -EEXIST)
-        conn_error(c, 409, "Blob already exists: %s", r->id);
-    else if (err == -EDQUOT || err == -ENOSPC)
-        conn_error(c, 507, "%s", err == -EDQUOT ? "Quota exceeded"
-                                                : "No space left on device");
-    else if (err < 0)
-        conn_error(c, 500, "Cannot store blob: %s", strerror(-err));
+    if (err < 0)
+        respond_store_error(c, err, r, "store blob");
     else
         conn_respond(c, 200, NULL, NULL, 0, NULL);
 }
@@ -349,12 +349,8 @@ static void route_post_blob(struct conn *c, const struct route_state *r)
     unsigned flags;
     int err = store_flags_get(conn_store(c), r->user, r->ns, r->id, &flags);
 
-    if (err == -ENOENT) {
-        conn_error(c, 404, "Blob not found: %s", r->id);
-        return;
-    }
     if (err < 0) {
-        conn_error(c, 500, "Cannot read flags: %s", strerror(-err));
+        respond_store_error(c, err, r, "read flags");
         return;
     }
     conn_read_body(c, BODY_BUFFER, ROUTES_MAX_FLAGS_BODY);
@@ -499,10 +495,8 @@ static void route_post_done(struct conn *c, const struct route_state *r)
     }
 
     err = store_flags_set(conn_store(c), r->user, r->ns, r->id, flags);
-    if (err == -ENOENT)
-        conn_error(c, 404, "Blob not found: %s", r->id);
-    else if (err < 0)
-        conn_error(c, 500, "Cannot write flags: %s", strerror(-err));
+    if (err < 0)
+        respond_store_error(c, err, r, "write flags");
     else
         conn_respond(c, 200, NULL, NULL, 0, NULL);
 }
@@ -511,10 +505,8 @@ static void route_delete_blob(struct conn *c, const struct route_state *r)
 {
     int err = store_delete(conn_store(c), r->user, r->ns, r->id);
 
-    if (err == -ENOENT)
-        conn_error(c, 404, "Blob not found: %s", r->id);
-    else if (err < 0)
-        conn_error(c, 500, "Cannot delete blob: %s", strerror(-err));
+    if (err < 0)
+        respond_store_error(c, err, r, "delete blob");
     else
         conn_respond(c, 200, NULL, NULL, 0, NULL);
 }
