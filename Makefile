@@ -101,7 +101,7 @@ test-matrix:
 # Speed against references measured in the same run (not a test).
 bench: all
 	@tools/install-deps.sh bench
-	tools/bench/server.sh
+	tools/bench/bench.sh
 
 # Figures from the newest results file, or RESULTS=path.
 plot:

@@ -5,7 +5,7 @@
 #
 #   test    build and run `make test` (compiler, cmocka, curl, ab,
 #           haproxy, matplotlib for the plot tests, clang for the fuzzer)
-#   bench   `make bench`: also nginx-light and wrk
+#   bench   `make bench`: also nginx-light, wrk and time
 #   matrix  `make test-matrix`: compiler, haproxy, matplotlib
 #
 # Needs root and apt-get to install; otherwise it names what is missing
@@ -18,7 +18,7 @@ for task in "$@"; do
     case "$task" in
     test) packages+=(make gcc libc6-dev libcmocka-dev curl apache2-utils
                      haproxy python3 python3-matplotlib clang) ;;
-    bench) packages+=(make gcc libc6-dev nginx-light wrk curl) ;;
+    bench) packages+=(make gcc libc6-dev nginx-light wrk curl time) ;;
     matrix) packages+=(make gcc libc6-dev haproxy python3
                        python3-matplotlib) ;;
     *) echo "install-deps: unknown task '$task' (test, bench, matrix)" >&2

@@ -1,18 +1,27 @@
 #!/usr/bin/env bash
-# `make bench`: blobs-server against Debian's nginx-light, both one
-# process, driven by wrk in the same run with the same connections:
+# `make bench`, in three parts.
+#
+# 1. blobs-server against Debian's nginx-light, both one process, driven
+#    by wrk in the same run with the same connections:
 #
 #   GET /             the empty 200 (nginx: `return 200 ""`)
 #   GET 10 KiB blob   (nginx: a static file with sendfile)
 #   PUT 10 KiB        to a fresh id each time (nginx: WebDAV PUT)
 #
-# Each is run RUNS times, alternating servers so that noise on the shared
-# machine hits both alike; the table gives the median requests/s and the
-# ratio ours/nginx. Then the server's memory: RSS with 1000 idle
-# keep-alive connections, and peak RSS through a 1 MiB and a 1 GiB PUT
-# and GET (it should not grow with the size).
+#    Each is run RUNS times, alternating servers so that noise on the
+#    shared machine hits both alike; the table gives the median
+#    requests/s and the ratio ours/nginx.
 #
-#   RUNS=3 DURATION=5 CONNECTIONS=50 tools/bench/server.sh
+# 2. blobs-bench against wrk as the client, same servers, same
+#    connections, one thread each, alternating: GET / and GET 10 KiB on
+#    both servers; median requests/s, the ratio ours/wrk, and each
+#    client's CPU time per request (user + system, from /usr/bin/time).
+#
+# 3. The server's memory: RSS with 1000 idle keep-alive connections, and
+#    peak RSS through a 1 MiB and a 1 GiB PUT and GET (it should not grow
+#    with the size).
+#
+#   RUNS=3 DURATION=5 CONNECTIONS=50 tools/bench/bench.sh
 #
 # Everything runs on 127.0.0.1 and is stopped by PID on exit.
 set -u
@@ -101,7 +110,8 @@ run_wrk() {
     local args=(-t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency)
     [ -n "$script" ] && args+=(-s "$script")
     # PUTs go to a fresh folder (nginx) or user (ours) per run.
-    RUN_TAG=r PUT_PREFIX="/blobs/put$RANDOM$RANDOM/" \
+    RUN_TAG=$(printf '%08x' "$RANDOM$RANDOM") \
+        PUT_PREFIX="/blobs/put$RANDOM$RANDOM/" \
         wrk "${args[@]}" "http://127.0.0.1:$port$path" >"$tmp/wrk.out" 2>&1
     if grep -q -E 'Non-2xx|Socket errors' "$tmp/wrk.out"; then
         echo "bench: wrk saw errors on port $port $path:" >&2
@@ -115,7 +125,7 @@ median() {
     sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'
 }
 
-echo "blobs-server against nginx-light, one process each, wrk -t1 -c$CONNECTIONS," \
+echo "blobs-server against nginx-light as the server, one process each, wrk -t1 -c$CONNECTIONS," \
      "${DURATION}s per run, median of $RUNS runs"
 echo "machine: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
 echo
@@ -130,9 +140,16 @@ for test in "GET /" "GET 10 KiB" "PUT 10 KiB"; do
     esac
     : >"$tmp/ours.rps"
     : >"$tmp/nginx.rps"
-    for _ in $(seq "$RUNS"); do
-        run_wrk "$ours_port" "$path" "$script" >>"$tmp/ours.rps" || failed=1
-        run_wrk "$nginx_port" "$path" "$script" >>"$tmp/nginx.rps" || failed=1
+    for run in $(seq "$RUNS"); do
+        # Who goes first alternates too: the file system remembers the
+        # files the previous run made and removed.
+        if [ $((run % 2)) = 1 ]; then
+            run_wrk "$ours_port" "$path" "$script" >>"$tmp/ours.rps" || failed=1
+            run_wrk "$nginx_port" "$path" "$script" >>"$tmp/nginx.rps" || failed=1
+        else
+            run_wrk "$nginx_port" "$path" "$script" >>"$tmp/nginx.rps" || failed=1
+            run_wrk "$ours_port" "$path" "$script" >>"$tmp/ours.rps" || failed=1
+        fi
         # Fresh folders for the next PUT run, on both sides alike.
         rm -rf "$tmp/nginx-root/blobs/put"* "$tmp/ours/put"* "$tmp/ours/.quota/put"*
     done
@@ -143,7 +160,66 @@ for test in "GET /" "GET 10 KiB" "PUT 10 KiB"; do
     echo "  runs: ours $(tr '\n' ' ' <"$tmp/ours.rps")| nginx $(tr '\n' ' ' <"$tmp/nginx.rps")"
 done
 
-# Memory.
+# Part 2: the clients. client_run CLIENT PORT PATH LENGTH prints
+# "requests/s cpu-us-per-request", or fails on any error.
+client_run() {
+    local client=$1 port=$2 path=$3 length=$4 rps requests cpu
+    if [ "$client" = wrk ]; then
+        /usr/bin/time -f 'cpu %U %S' -o "$tmp/time" \
+            wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" \
+            "http://127.0.0.1:$port$path" >"$tmp/client.out" 2>&1
+        if grep -q -E 'Non-2xx|Socket errors' "$tmp/client.out"; then
+            cat "$tmp/client.out" >&2
+            return 1
+        fi
+        rps=$(awk '/^Requests\/sec:/ {print $2}' "$tmp/client.out")
+        requests=$(awk '/requests in/ {print $1}' "$tmp/client.out")
+    else
+        /usr/bin/time -f 'cpu %U %S' -o "$tmp/time" \
+            "$TOP/blobs-bench" --baseline 0 0 --duration "$DURATION" \
+            --connections "$CONNECTIONS" --threads 1 \
+            --url "http://127.0.0.1:$port" --path "$path" \
+            --expect-length "$length" --format tsv >"$tmp/client.out" 2>&1 ||
+            { cat "$tmp/client.out" >&2; return 1; }
+        rps=$(awk -F'\t' 'NR == 2 {print $12}' "$tmp/client.out")
+        requests=$(awk -F'\t' 'NR == 2 {print $10}' "$tmp/client.out")
+    fi
+    cpu=$(awk '/^cpu/ {print $2 + $3}' "$tmp/time")
+    echo "$rps $(awk -v c="$cpu" -v n="$requests" 'BEGIN {print c * 1e6 / n}')"
+}
+
+echo
+echo "blobs-bench against wrk as the client, -c$CONNECTIONS, one thread each," \
+     "${DURATION}s per run, median of $RUNS runs"
+echo
+printf '%-24s %12s %12s %7s %14s %14s\n' test "ours req/s" "wrk req/s" \
+    ratio "ours CPU us/req" "wrk CPU us/req"
+for server in ours nginx; do
+    port=$ours_port
+    [ "$server" = nginx ] && port=$nginx_port
+    for target in "/:0" "/blobs/bench/get10k:10240"; do
+        path=${target%:*}
+        length=${target#*:}
+        : >"$tmp/ours.client"
+        : >"$tmp/wrk.client"
+        for _ in $(seq "$RUNS"); do
+            client_run blobs-bench "$port" "$path" "$length" \
+                >>"$tmp/ours.client" || failed=1
+            client_run wrk "$port" "$path" "$length" >>"$tmp/wrk.client" ||
+                failed=1
+        done
+        ours=$(cut -d' ' -f1 "$tmp/ours.client" | median)
+        theirs=$(cut -d' ' -f1 "$tmp/wrk.client" | median)
+        label="$server GET $([ "$length" = 0 ] && echo / || echo '10 KiB')"
+        printf '%-24s %12.0f %12.0f %7.2f %14.2f %14.2f\n' "$label" \
+            "$ours" "$theirs" \
+            "$(echo "$ours $theirs" | awk '{print $1 / $2}')" \
+            "$(cut -d' ' -f2 "$tmp/ours.client" | median)" \
+            "$(cut -d' ' -f2 "$tmp/wrk.client" | median)"
+    done
+done
+
+# Part 3: memory.
 status_kib() {
     awk -v key="$2:" '$1 == key {print $2}' "/proc/$1/status"
 }
