@@ -67,7 +67,6 @@ void conn_close_all(struct server *s);
 struct conn;
 
 enum body_sink {
-    BODY_DISCARD,
     BODY_UPLOAD,                     /* into conn's store upload */
     BODY_BUFFER,                     /* kept in memory (small, capped) */
 };

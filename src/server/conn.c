@@ -548,9 +548,6 @@ static bool conn_sink(struct conn *c, const char *data, size_t len)
 
     c->body_total += len;
     switch (c->sink) {
-    case BODY_DISCARD:
-        return true;
-
     case BODY_BUFFER:
         if (c->body_total > c->body_max) {
             conn_error(c, 413, "Request body too large");
