@@ -20,6 +20,7 @@
 
 #define HTTP_MAX_HEAD_BYTES (16 * 1024)      /* 431 past this */
 #define HTTP_MAX_TARGET_BYTES (8 * 1024)     /* 414 past this */
+#define HTTP_MAX_REQUEST_LINE (HTTP_MAX_TARGET_BYTES + 64) /* 414 too */
 #define HTTP_MAX_HEADERS 64                  /* 431 past this */
 #define HTTP_MAX_CHUNK_LINE 256              /* 400 past this */
 #define HTTP_MAX_TRAILER_BYTES (8 * 1024)    /* 400 past this */
@@ -56,6 +57,7 @@ struct http_request {
     bool chunked;
     bool keep_alive;
     bool expect_continue;
+    bool transfer_encoding;          /* a Transfer-Encoding header came */
     bool connection_close;           /* "Connection: close" was sent */
     bool connection_keep_alive;      /* "Connection: keep-alive" was sent */
     struct http_span authorization;  /* empty when absent */
@@ -115,6 +117,9 @@ int http_parse_bool(const char *text, size_t len);
  * -1 when it is malformed or unsatisfiable (416). */
 int http_parse_range(struct http_span value, uint64_t size,
                      uint64_t *first, uint64_t *last);
+
+/* The value of a hex digit, or -1. */
+int http_hex_value(char c);
 
 /* Case-insensitive comparison of a span with a C string. */
 bool http_span_equals(struct http_span span, const char *text);

@@ -9,6 +9,11 @@ cd "$(dirname "$0")/.."
 
 what=${1:-all}
 filter=${2:-}
+case "$what" in
+unit|integration|all) ;;
+*) echo "usage: tests/run-tests.sh [unit|integration|all] [name-filter]" >&2
+   exit 2 ;;
+esac
 passed=0
 failed=0
 failures=()
@@ -57,6 +62,10 @@ if [ "$what" = integration ] || [ "$what" = all ]; then
 fi
 
 echo
+if [ $((passed + failed)) -eq 0 ]; then
+    echo "no test matched '$what' '$filter' (did you build? make test-build)" >&2
+    exit 1
+fi
 if [ "$failed" -gt 0 ]; then
     printf 'failed: %s\n' "${failures[@]}"
 fi

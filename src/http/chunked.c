@@ -37,17 +37,6 @@ bool http_chunked_done(const struct http_chunked *c)
     return c->state == CHUNK_DONE;
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 ssize_t http_chunked_parse(struct http_chunked *c, const char *buf,
                            size_t len, struct http_span *data)
 {
@@ -60,12 +49,14 @@ ssize_t http_chunked_parse(struct http_chunked *c, const char *buf,
         char ch = buf[i];
 
         switch (c->state) {
-        case CHUNK_SIZE:
-            if (hex_value(ch) >= 0) {
+        case CHUNK_SIZE: {
+            int digit = http_hex_value(ch);
+
+            if (digit >= 0) {
                 /* 15 hex digits is 2^60: no body of ours comes near it. */
                 if (c->remaining >> 56)
                     return -1;
-                c->remaining = c->remaining * 16 + (uint64_t)hex_value(ch);
+                c->remaining = c->remaining * 16 + (uint64_t)digit;
                 c->digits = true;
             } else if (ch == ';' && c->digits) {
                 c->state = CHUNK_EXTENSION;
@@ -75,6 +66,7 @@ ssize_t http_chunked_parse(struct http_chunked *c, const char *buf,
                 return -1;
             }
             break;
+        }
 
         case CHUNK_EXTENSION:
             if (ch == '\r')

@@ -9,17 +9,6 @@
 #include <string.h>
 #include <strings.h>
 
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 ssize_t http_decode(const char *src, size_t len, char *dst,
                     bool plus_is_space)
 {
@@ -33,8 +22,8 @@ ssize_t http_decode(const char *src, size_t len, char *dst,
 
             if (i + 2 >= len)
                 return -1;
-            hi = hex_digit(src[i + 1]);
-            lo = hex_digit(src[i + 2]);
+            hi = http_hex_value(src[i + 1]);
+            lo = http_hex_value(src[i + 2]);
             if (hi < 0 || lo < 0)
                 return -1;
             dst[out++] = (char)(hi * 16 + lo);

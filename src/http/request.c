@@ -275,6 +275,7 @@ static int interpret_headers(struct http_request *req)
         } else if (http_span_equals(name, "Transfer-Encoding")) {
             if (req->minor_version == 0)
                 return fail(req, 400, "Transfer-Encoding in HTTP/1.0");
+            req->transfer_encoding = true;
             if (each_element(req, value, transfer_coding) < 0)
                 return -1;
         } else if (http_span_equals(name, "Connection")) {
@@ -296,7 +297,11 @@ static int interpret_headers(struct http_request *req)
      * unless asked to keep it. A close anywhere wins. */
     req->keep_alive = !req->connection_close &&
                       (req->minor_version >= 1 || req->connection_keep_alive);
-    if (req->chunked && req->content_length >= 0)
+    /* An empty Transfer-Encoding names no coding at all: refuse it rather
+     * than guess whether the sender meant a body. */
+    if (req->transfer_encoding && !req->chunked)
+        return fail(req, 400, "empty Transfer-Encoding");
+    if (req->transfer_encoding && req->content_length >= 0)
         return fail(req, 400, "both Content-Length and Transfer-Encoding");
     if (hosts > 1 || (hosts == 0 && req->minor_version >= 1))
         return fail(req, 400, "exactly one Host header is required");
@@ -316,14 +321,18 @@ int http_parse_request(const char *buf, size_t len, struct http_request *req)
     while (end - p >= 2 && p[0] == '\r' && p[1] == '\n')
         p += 2;
 
+    /* The same cap whether the line is complete or still coming, so that
+     * how the bytes were split never changes the answer. */
     line = line_length(p, end);
     if (line == -2) {
-        if (len > HTTP_MAX_TARGET_BYTES + 64)
+        if ((size_t)(end - p) > HTTP_MAX_REQUEST_LINE)
             return fail(req, 414, "request line too long");
         return -2;
     }
     if (line < 0)
         return fail(req, 400, "bare CR or LF");
+    if ((size_t)line > HTTP_MAX_REQUEST_LINE)
+        return fail(req, 414, "request line too long");
     if (parse_request_line(p, (size_t)line, req) < 0 ||
         split_target(req) < 0)
         return -1;

@@ -1,21 +1,34 @@
 /*
- * Small pieces of HTTP that are not parsing: ranges, reason phrases and
- * the two base64 flavours the API uses.
+ * Small pieces of HTTP that are not parsing: hex digits, ranges, reason
+ * phrases and the two base64 flavours the API uses.
  */
 #include "http.h"
 
 #include <string.h>
+#include <strings.h>
 
-/* Read a decimal number that must fit in 62 bits. */
+int http_hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Read a decimal number; one too large for 62 bits reads as that limit,
+ * which is past any blob's end, so "bytes=0-99999999999999999999" still
+ * means "to the end". */
 static const char *read_number(const char *p, const char *end, uint64_t *out)
 {
+    const uint64_t limit = UINT64_MAX >> 2;
     uint64_t n = 0;
     const char *start = p;
 
     while (p < end && *p >= '0' && *p <= '9') {
-        if (n > (UINT64_MAX >> 2) / 10)
-            return NULL;
-        n = n * 10 + (uint64_t)(*p - '0');
+        n = n > (limit - 9) / 10 ? limit : n * 10 + (uint64_t)(*p - '0');
         p++;
     }
     if (p == start)
@@ -31,8 +44,10 @@ int http_parse_range(struct http_span value, uint64_t size,
     const char *end = value.ptr + value.len;
     uint64_t a, b;
 
-    if (value.len < 6 || strncmp(p, "bytes=", 6) != 0)
-        return -1;
+    /* Units are case-insensitive; one we do not know is ignored (RFC
+     * 9110, 14.2), which means sending the whole blob. */
+    if (value.len < 6 || strncasecmp(p, "bytes=", 6) != 0)
+        return memchr(p, '=', value.len) != NULL ? 0 : -1;
     p += 6;
 
     /* Several ranges: RFC 9110 lets us answer with the whole blob. */

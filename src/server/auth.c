@@ -11,24 +11,13 @@
 
 #define AUTH_MAX_HEADER 1024         /* longer credentials are refused */
 
-static int hex_nibble(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static int parse_hash(const char *hex, size_t len, unsigned char *out)
 {
     if (len != SHA256_BYTES * 2)
         return -1;
     for (size_t i = 0; i < SHA256_BYTES; i++) {
-        int hi = hex_nibble(hex[i * 2]);
-        int lo = hex_nibble(hex[i * 2 + 1]);
+        int hi = http_hex_value(hex[i * 2]);
+        int lo = http_hex_value(hex[i * 2 + 1]);
 
         if (hi < 0 || lo < 0)
             return -1;

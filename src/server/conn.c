@@ -360,7 +360,9 @@ static bool conn_write_head(struct conn *c, int status,
     struct server *s = c->server;
     size_t extra_len = extra ? strlen(extra) : 0;
 
-    if (s->draining)
+    /* Decide before the head is written, so the head says what we do: a
+     * body we did not read stands between us and the next request. */
+    if (s->draining || (c->request_has_body && !c->body_consumed))
         c->keep_alive = false;
     if (!out_reserve(c, CONN_HEAD_BYTES + extra_len))
         return false;
@@ -429,9 +431,6 @@ static void conn_request_done(struct conn *c)
     c->body = NULL;
     c->body_len = 0;
 
-    /* A body we did not read stands between us and the next request. */
-    if (c->request_has_body && !c->body_consumed)
-        c->keep_alive = false;
     if (!c->keep_alive)
         c->close_after = true;
 
@@ -473,7 +472,9 @@ void conn_error(struct conn *c, int status, const char *fmt, ...)
         len = (int)sizeof(body) - 2;
     body[len++] = '\n';
 
-    if (status >= 500)
+    /* Only our own failures are warnings: a client can cause every other
+     * status at will, and must not be able to flood the log. */
+    if (status == 500)
         log_warn("%s: %.*s (%d)", c->peer, len - 1, body, status);
     else
         log_debug("%s: %.*s (%d)", c->peer, len - 1, body, status);
@@ -628,6 +629,32 @@ static size_t conn_feed_body(struct conn *c, const char *data, size_t len)
 
 /* Requests. */
 
+/* The request as the access log shows it: method and path only (a query
+ * could carry something private), with the quotes and backslashes that
+ * would break the log's own quoting written as %22 and %5C. */
+static void conn_note_request(struct conn *c, const struct http_request *req)
+{
+    char *out = c->log_request;
+    char *end = c->log_request + sizeof(c->log_request) - 4;
+    size_t method_len = req->method_name.len < 16 ? req->method_name.len
+                                                  : 16;
+
+    memcpy(out, req->method_name.ptr, method_len);
+    out += method_len;
+    *out++ = ' ';
+    for (size_t i = 0; i < req->path.len && out < end; i++) {
+        char ch = req->path.ptr[i];
+
+        if (ch == '"' || ch == '\\') {
+            memcpy(out, ch == '"' ? "%22" : "%5C", 3);
+            out += 3;
+        } else {
+            *out++ = ch;
+        }
+    }
+    *out = '\0';
+}
+
 static void conn_begin_request(struct conn *c, const struct http_request *req)
 {
     struct server *s = c->server;
@@ -646,13 +673,8 @@ static void conn_begin_request(struct conn *c, const struct http_request *req)
     c->sent_bytes = 0;
     c->started_ns = reactor_now(&s->reactor);
 
-    if (s->access_log_fd >= 0) {
-        /* The path only: a query could carry something private. */
-        snprintf(c->log_request, sizeof(c->log_request), "%.*s %.*s",
-                 (int)req->method_name.len, req->method_name.ptr,
-                 (int)(req->path.len > 120 ? 120 : req->path.len),
-                 req->path.ptr);
-    }
+    if (s->access_log_fd >= 0)
+        conn_note_request(c, req);
 
     routes_handle(c, req);
 }

@@ -23,7 +23,7 @@ static void usage(FILE *out)
 "Serve the blobs stored under DIR over HTTP/1.1 on PORT.\n"
 "\n"
 "Options:\n"
-"  --listen ADDR          address to listen on (default 127.0.0.1)\n"
+"  --listen ADDR          IPv4 address to listen on (default 127.0.0.1)\n"
 "  --quota BYTES          bytes of blobs per user, K/M/G suffixes\n"
 "                         (default 200M)\n"
 "  --max-body BYTES       largest blob accepted (default 2G)\n"

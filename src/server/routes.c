@@ -150,8 +150,11 @@ static void route_list(struct conn *c, const struct http_request *req,
     n = query_value(req, "order_by", order, sizeof(order), &present);
     if (!present)
         query.order = STORE_ORDER_NONE;
+    /* "+date" sent unencoded arrives as " date": '+' is a space in a
+     * query. Both mean oldest first. */
     else if (n >= 0 && (strcmp(order, "date") == 0 ||
-                        strcmp(order, "+date") == 0))
+                        strcmp(order, "+date") == 0 ||
+                        strcmp(order, " date") == 0))
         query.order = STORE_ORDER_DATE_ASC;
     else if (n >= 0 && strcmp(order, "-date") == 0)
         query.order = STORE_ORDER_DATE_DESC;
@@ -344,13 +347,21 @@ static void route_put_done(struct conn *c, const struct route_state *r)
         conn_respond(c, 200, NULL, NULL, 0, NULL);
 }
 
-static void route_post_blob(struct conn *c, const struct route_state *r)
+static void route_post_blob(struct conn *c, const struct http_request *req,
+                            const struct route_state *r)
 {
     unsigned flags;
     int err = store_flags_get(conn_store(c), r->user, r->ns, r->id, &flags);
 
     if (err < 0) {
         respond_store_error(c, err, r, "read flags");
+        return;
+    }
+    /* A length known to be too long is refused before any byte is read
+     * (and before 100 Continue invites them). */
+    if (req->content_length > ROUTES_MAX_FLAGS_BODY) {
+        conn_error(c, 413, "Flags body larger than %d bytes",
+                   ROUTES_MAX_FLAGS_BODY);
         return;
     }
     conn_read_body(c, BODY_BUFFER, ROUTES_MAX_FLAGS_BODY);
@@ -390,17 +401,24 @@ static const char *json_string(const char *p, const char *end, char *out,
             case 'n': ch = '\n'; break;
             case 'r': ch = '\r'; break;
             case 't': ch = '\t'; break;
-            case 'u':
+            case 'u': {
+                unsigned code = 0;
+
                 if (end - p < 5)
                     return NULL;
                 for (int i = 1; i <= 4; i++) {
-                    if (p[i] == '\0' || !strchr("0123456789abcdefABCDEF", p[i]))
+                    int digit = http_hex_value(p[i]);
+
+                    if (digit < 0)
                         return NULL;
+                    code = code * 16 + (unsigned)digit;
                 }
-                /* No flag name needs an escape: keep a placeholder. */
-                ch = '?';
+                /* ASCII escapes are the letters they name; nothing else
+                 * can be part of a flag, so a placeholder will do. */
+                ch = code < 0x80 ? (char)code : '?';
                 p += 4;
                 break;
+            }
             default:
                 return NULL;
             }
@@ -526,7 +544,7 @@ static void route_blob(struct conn *c, const struct http_request *req,
         route_put_blob(c, req, r);
         break;
     case HTTP_POST:
-        route_post_blob(c, r);
+        route_post_blob(c, req, r);
         break;
     case HTTP_DELETE:
         route_delete_blob(c, r);

@@ -253,7 +253,9 @@ static void server_tell_ready(struct server *s)
         return;
 
     len = snprintf(line, sizeof(line), "READY %u\n", s->options.port);
-    (void)!write(s->options.ready_fd, line, (size_t)len);
+    if (write(s->options.ready_fd, line, (size_t)len) != len)
+        log_warn("cannot say READY on fd %d: %s", s->options.ready_fd,
+                 strerror(errno));
     close(s->options.ready_fd);
 }
 

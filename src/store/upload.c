@@ -107,21 +107,29 @@ int store_upload_begin(struct store *s, struct store_upload *u,
     memcpy(u->user, user, strlen(user) + 1);
     memcpy(u->id, id, strlen(id) + 1);
 
-    err = store_dir_open(s, user, ns, id, true, &u->dir_fd);
-    if (err < 0)
-        goto fail;
-
     /* Refuse now, before the caller reads a body for nothing. Commit
      * checks again: this is only the early answer, not the guarantee. */
-    err = store_file_size(u->dir_fd, id, NULL);
-    if (err == 0)
-        err = -EEXIST;
+    err = store_dir_open(s, user, ns, id, false, &u->dir_fd);
+    if (err == 0) {
+        err = store_file_size(u->dir_fd, id, NULL);
+        if (err == 0)
+            err = -EEXIST;
+    }
     if (err != -ENOENT)
         goto fail;
 
     if (expected_len > 0) {
         err = store_quota_reserve(s, user, (uint64_t)expected_len,
                                   (uint64_t)expected_len, &u->reserved);
+        if (err < 0)
+            goto fail;
+    }
+
+    /* Folders only for an upload that may go ahead: a refused one leaves
+     * no trace. (One cut off later leaves its empty folders: removing
+     * them could pull a folder from under another process's upload.) */
+    if (u->dir_fd < 0) {
+        err = store_dir_open(s, user, ns, id, true, &u->dir_fd);
         if (err < 0)
             goto fail;
     }

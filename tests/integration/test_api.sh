@@ -95,6 +95,11 @@ req POST /blobs/alice/tiny --data-binary '["PENDING", "BOGUS"]'
 expect_req "invalid flag" 406 "Invalid flag: BOGUS"
 req GET '/blobs/alice/tiny?only_flags=yes'
 expect_req "flags unchanged after 406" 200 '["PROCESSING"]'
+req POST /blobs/alice/tiny --data-binary '["PEND\u0049NG", "PROCESSING"]'
+expect_req "flag names with JSON escapes" 200 ""
+req GET '/blobs/alice/tiny?only_flags=true'
+expect_req "escaped flag read back" 200 '["PENDING","PROCESSING"]'
+req POST /blobs/alice/tiny --data-binary '["PROCESSING"]'
 req POST /blobs/alice/tiny --data-binary '{"flags": 1}'
 expect_eq "flags body not an array" 400 "$STATUS"
 req POST /blobs/alice/tiny --data-binary '["PENDING", 3]'
@@ -117,6 +122,8 @@ req GET '/blobs/alice/?order_by=date'
 expect_req "oldest first" 200 '["tiny","empty","b1abcdefgh"]'
 req GET '/blobs/alice/?order_by=%2Bdate'
 expect_req "+date" 200 '["tiny","empty","b1abcdefgh"]'
+req GET '/blobs/alice/?order_by=+date'
+expect_req "+date sent unencoded (a space)" 200 '["tiny","empty","b1abcdefgh"]'
 req GET '/blobs/alice/?order_by=-date'
 expect_req "newest first" 200 '["b1abcdefgh","empty","tiny"]'
 req GET '/blobs/alice/?order_by=size'
@@ -203,6 +210,14 @@ expect_eq "unsatisfiable range" 416 "$STATUS"
 expect_eq "416 Content-Range" "bytes */20000" "$(header Content-Range)"
 req GET /blobs/alice/b1abcdefgh -H 'Range: bytes=5-1'
 expect_eq "malformed range" 416 "$STATUS"
+req GET /blobs/alice/b1abcdefgh -H 'Range: Bytes=0-9'
+expect_eq "range unit in any case" 206 "$STATUS"
+req GET /blobs/alice/b1abcdefgh -H 'Range: items=0-9'
+expect_eq "unknown range unit: ignored" 200 "$STATUS"
+req GET /blobs/alice/b1abcdefgh -H 'Range: bytes=0-18446744073709551615'
+expect_eq "range end past 64 bits" "bytes 0-19999/20000" "$(header Content-Range)"
+req GET /blobs/alice/b1abcdefgh -H 'Range: bytes=-18446744073709551615'
+expect_eq "suffix past 64 bits" "bytes 0-19999/20000" "$(header Content-Range)"
 req GET /blobs/alice/b1abcdefgh -H 'Range: bytes=0-1,5-6'
 expect_eq "several ranges: whole blob" 200 "$STATUS"
 check "several ranges body" cmp -s "$TEST_TMP/body" "$TEST_TMP/blob"
@@ -221,6 +236,7 @@ req PUT /blobs/alice/exact --data-binary @"$TEST_TMP/exact"
 expect_eq "exactly at quota" 200 "$STATUS"
 req PUT /blobs/alice/more --data-binary x
 expect_eq "full user" 507 "$STATUS"
+check "a refused PUT leaves no folder" test ! -e "$ROOT/alice/default/m/mor"
 req PUT /blobs/bob/other --data-binary @"$TEST_TMP/exact"
 expect_eq "quota is per user" 200 "$STATUS"
 req DELETE /blobs/alice/exact

@@ -83,7 +83,13 @@ done
 req GET /blobs/carol/ -H "$(token carol "$carol_token")"
 expect_eq "old tokens kept after a bad reload" 200 "$STATUS"
 
+# Quotes in a path cannot break the access log's quoting.
+printf 'GET /"x"\\y HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' \
+    | raw "$PORT" >/dev/null 2>&1
+
 stop_server "$SERVER_PID"
+check "quotes in a path are escaped in the access log" \
+    grep -q -F '"GET /%22x%22%5Cy" 404' "$TEST_TMP/access.log"
 
 # Tokens never reach the logs.
 for secret in "$alice_token" "$bob_token" "$carol_token" \

@@ -84,11 +84,27 @@ check "100 Continue first" grep -a -q -z $'^HTTP/1.1 100 Continue\r\n\r\nHTTP/1.
 check "409 at once, no 100" grep -a -q '^HTTP/1.1 409' "$TEST_TMP/e3"
 check "no 100 before a refusal" not grep -a -q '100 Continue' "$TEST_TMP/e3"
 
+# An error answered before its body was read says it closes, and does.
+printf 'PUT /blobs/u/a.b HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabcGET / HTTP/1.1\r\nHost: x\r\n\r\n' \
+    | raw "$PORT" >"$TEST_TMP/early" 2>"$TEST_TMP/early.state"
+check "early 400 says Connection: close" grep -a -q $'^Connection: close\r$' "$TEST_TMP/early"
+check "early 400 does not promise keep-alive" not grep -a -q '^Keep-Alive' "$TEST_TMP/early"
+expect_eq "early 400 closes" closed "$(cat "$TEST_TMP/early.state")"
+
+# A flags body known to be too long: 413 at once, no 100 Continue.
+curl -s -o /dev/null --data-binary '[]' -X PUT "http://127.0.0.1:$PORT/blobs/u/flagged"
+printf 'POST /blobs/u/flagged HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 10000000\r\n\r\n' \
+    | raw "$PORT" --wait 1 >"$TEST_TMP/bigflags" 2>/dev/null
+check "413 at once for a long flags body" grep -a -q '^HTTP/1.1 413' "$TEST_TMP/bigflags"
+check "no 100 before that 413" not grep -a -q '100 Continue' "$TEST_TMP/bigflags"
+
 # Ambiguous framing: 400 and the connection closes.
 bad_heads=(
     'PUT /blobs/u/f HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\nabc'
     'PUT /blobs/u/f HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd'
     'PUT /blobs/u/f HTTP/1.1\r\nHost: x\r\nContent-Length: 3x\r\n\r\nabc'
+    'PUT /blobs/u/f HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: \r\nContent-Length: 3\r\n\r\nabc'
+    'PUT /blobs/u/f HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: ,\r\nContent-Length: 3\r\n\r\nabc'
     'GET / HTTP/1.1\r\nHost: x\r\nX-Folded: a\r\n b\r\n\r\n'
     'GET / HTTP/1.1\nHost: x\r\n\r\n'
     'GET / HTTP/1.1\r\nHost: x\rY: z\r\n\r\n'

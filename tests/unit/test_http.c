@@ -99,6 +99,12 @@ static const struct request_case request_cases[] = {
     BAD("chunked twice", "PUT /b HTTP/1.1\r\nHost: a\r\n"
         "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
         400),
+    BAD("empty te with length", "PUT /b HTTP/1.1\r\nHost: a\r\n"
+        "Transfer-Encoding: \r\nContent-Length: 3\r\n\r\n", 400),
+    BAD("comma te with length", "PUT /b HTTP/1.1\r\nHost: a\r\n"
+        "Transfer-Encoding: ,\r\nContent-Length: 3\r\n\r\n", 400),
+    BAD("empty te alone", "PUT /b HTTP/1.1\r\nHost: a\r\n"
+        "Transfer-Encoding: \r\n\r\n", 400),
     BAD("te in 1.0", "PUT /b HTTP/1.0\r\n"
         "Transfer-Encoding: chunked\r\n\r\n", 400),
     BAD("obs-fold", "GET / HTTP/1.1\r\nHost: a\r\nX-A: b\r\n c\r\n\r\n", 400),
@@ -274,6 +280,18 @@ static void test_limits(void **state)
     len = snprintf(buf, HTTP_MAX_HEAD_BYTES * 2, "GET /%s%s", long_path,
                    long_path);
     assert_int_equal(http_parse_request(buf, (size_t)len, &req), -1);
+    assert_int_equal(req.error_status, 414);
+
+    /* A huge method is capped like a huge target, complete or not. */
+    memset(buf, 'X', HTTP_MAX_REQUEST_LINE + 10);
+    len = HTTP_MAX_REQUEST_LINE + 10;
+    len += snprintf(buf + len, 64, " / HTTP/1.1\r\nHost: a\r\n\r\n");
+    assert_int_equal(http_parse_request(buf, (size_t)len, &req), -1);
+    assert_int_equal(req.error_status, 414);
+    assert_int_equal(http_parse_request(buf, HTTP_MAX_REQUEST_LINE - 100,
+                                        &req), -2);
+    assert_int_equal(http_parse_request(buf, HTTP_MAX_REQUEST_LINE + 5,
+                                        &req), -1);
     assert_int_equal(req.error_status, 414);
 
     /* Too many headers: 431. */
@@ -484,11 +502,24 @@ static void test_ranges(void **state)
     assert_int_equal(http_parse_range(span("bytes=0-0,5-6"), 100, &a, &b),
                      0);
 
+    /* The unit is case-insensitive; numbers past 62 bits mean "the end". */
+    assert_int_equal(http_parse_range(span("Bytes=0-5"), 100, &a, &b), 1);
+    assert_int_equal(http_parse_range(span("BYTES=0-5"), 100, &a, &b), 1);
+    assert_int_equal(http_parse_range(span("bytes=0-18446744073709551615"),
+                                      100, &a, &b), 1);
+    assert_int_equal(b, 99);
+    assert_int_equal(http_parse_range(span("bytes=-18446744073709551615"),
+                                      100, &a, &b), 1);
+    assert_int_equal(a, 0);
+    assert_int_equal(http_parse_range(span("bytes=99999999999999999999-"),
+                                      100, &a, &b), -1);
+
     assert_int_equal(http_parse_range(span("bytes=100-"), 100, &a, &b), -1);
     assert_int_equal(http_parse_range(span("bytes=5-4"), 100, &a, &b), -1);
     assert_int_equal(http_parse_range(span("bytes=-0"), 100, &a, &b), -1);
     assert_int_equal(http_parse_range(span("bytes=x-1"), 100, &a, &b), -1);
-    assert_int_equal(http_parse_range(span("items=0-1"), 100, &a, &b), -1);
+    assert_int_equal(http_parse_range(span("items=0-1"), 100, &a, &b), 0);
+    assert_int_equal(http_parse_range(span("garbage"), 100, &a, &b), -1);
     assert_int_equal(http_parse_range(span("bytes=0-1x"), 100, &a, &b), -1);
     assert_int_equal(http_parse_range(span("bytes=0-"), 0, &a, &b), -1);
 }
