@@ -59,6 +59,7 @@ struct conn {
     bool close_after;                /* close once the output is sent */
     bool peer_closed;                /* read returned 0 */
     bool head_started;               /* bytes of a head have arrived */
+    unsigned long requests;          /* heads parsed on this connection */
     int status;                      /* for the access log */
 
     char *in;
@@ -672,6 +673,7 @@ static void conn_begin_request(struct conn *c, const struct http_request *req)
         http_chunked_init(&c->chunked);
     c->sent_bytes = 0;
     c->started_ns = reactor_now(&s->reactor);
+    c->requests++;
 
     if (s->access_log_fd >= 0)
         conn_note_request(c, req);
@@ -690,6 +692,21 @@ static void conn_refuse_head(struct conn *c, const struct http_request *req)
     conn_error(c, req->error_status, "%s", req->error_reason);
 }
 
+/*
+ * The first bytes of a head arrived: from now on the head deadline runs.
+ * On a new connection it has run since the accept, and is not restarted:
+ * a client that waits, then trickles, gets no more time than one that
+ * trickles at once.
+ */
+static void conn_head_begins(struct conn *c)
+{
+    if (c->head_started)
+        return;
+    c->head_started = true;
+    if (c->requests > 0)
+        conn_arm(c, c->server->options.head_timeout_ns);
+}
+
 /* Parse and answer what the input holds; return whether it used any. */
 static bool conn_process(struct conn *c)
 {
@@ -706,10 +723,7 @@ static bool conn_process(struct conn *c)
 
             n = http_parse_request(c->in + pos, c->in_len - pos, &req);
             if (n == -2) {
-                if (!c->head_started) {
-                    c->head_started = true;
-                    conn_arm(c, c->server->options.head_timeout_ns);
-                }
+                conn_head_begins(c);
                 break;
             }
             if (n < 0) {
@@ -732,11 +746,8 @@ static bool conn_process(struct conn *c)
         memmove(c->in, c->in + pos, c->in_len - pos);
         c->in_len -= pos;
     }
-    if (c->in_len > 0 && c->state == CONN_HEAD && !c->head_started &&
-        !c->close_after) {
-        c->head_started = true;
-        conn_arm(c, c->server->options.head_timeout_ns);
-    }
+    if (c->in_len > 0 && c->state == CONN_HEAD && !c->close_after)
+        conn_head_begins(c);
     return pos > 0;
 }
 

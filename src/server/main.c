@@ -65,15 +65,28 @@ static int parse_seconds(const char *text, int64_t *out_ns)
     return 0;
 }
 
+/*
+ * 10000, or fewer under a low descriptor limit: a quarter of the limit
+ * (16 to 256) stays free for the files that requests open (an upload
+ * holds three) and 8 for the server's own (listener, epoll, signals,
+ * log...), so that a server full of connections can still serve them.
+ */
 static unsigned default_max_connections(void)
 {
     struct rlimit limit;
-    unsigned cap = 10000;
+    uint64_t files, cap = 10000;
 
-    /* Keep room for blob files, the listener and the log. */
-    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < cap + 64)
-        cap = limit.rlim_cur > 128 ? (unsigned)limit.rlim_cur - 64 : 64;
-    return cap;
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0 ||
+        limit.rlim_cur == RLIM_INFINITY)
+        return (unsigned)cap;
+
+    files = limit.rlim_cur / 4;
+    files = files < 16 ? 16 : files > 256 ? 256 : files;
+    if (limit.rlim_cur <= files + 8 + 1)
+        return 1;
+    if (limit.rlim_cur - files - 8 < cap)
+        cap = limit.rlim_cur - files - 8;
+    return (unsigned)cap;
 }
 
 enum {

@@ -236,6 +236,12 @@ static void respond_store_error(struct conn *c, int err,
     case -ENOSPC:
         conn_error(c, 507, "No space left on device");
         break;
+    case -EMFILE:
+    case -ENFILE:
+        conn_respond(c, 503, "text/plain",
+                     "Server busy: out of file descriptors\n", 37,
+                     "Retry-After: 1\r\n");
+        break;
     default:
         conn_error(c, 500, "Cannot %s: %s", doing, strerror(-err));
         break;

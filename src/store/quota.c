@@ -574,9 +574,16 @@ int store_quota_reserve(struct store *s, const char *user, uint64_t need,
         goto out;
     }
 
-    grant = want < need ? need : want;
-    if (grant > room)
-        grant = room;
+    /* What is asked beyond the need (a chunked upload's step ahead) takes
+     * at most an eighth of the room left, so that uploads reserving ahead
+     * never refuse others that would fit. */
+    grant = need;
+    if (want > need) {
+        uint64_t extra = want - need;
+        uint64_t spare = (room - need) / 8;
+
+        grant += extra < spare ? extra : spare;
+    }
 
     err = store_quota_hold(&record, grant);
     if (err < 0)
