@@ -103,6 +103,12 @@ bench: all
 	@tools/install-deps.sh bench
 	tools/bench/bench.sh
 
+# The parser's fuzz targets (clang libFuzzer), for FUZZ_SECONDS in all;
+# make test runs a short smoke of them.
+FUZZ_SECONDS ?= 60
+fuzz:
+	tests/fuzz/run.sh $(FUZZ_SECONDS)
+
 # Figures from the newest results file, or RESULTS=path.
 plot:
 	/usr/bin/python3 tools/plot.py $(RESULTS)
@@ -110,7 +116,7 @@ plot:
 clean:
 	rm -rf build $(BINS)
 
-.PHONY: all bench test test-build test-unit test-integration test-matrix plot clean
+.PHONY: all bench fuzz test test-build test-unit test-integration test-matrix plot clean
 .SECONDARY:
 
 -include $(shell find build -name '*.d' 2>/dev/null)
