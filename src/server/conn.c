@@ -31,8 +31,12 @@
 
 #define CONN_IN_BYTES (64 * 1024)        /* a head, or a slice of body */
 #define CONN_OUT_HIGH_WATER (256 * 1024) /* stop parsing past this unsent */
-#define CONN_LINGER_NS (2 * NS_PER_SEC)  /* drain after a final response */
-#define CONN_LINGER_BYTES (1024 * 1024)
+/* After a final response, drain what the peer still sends for up to 2 s,
+ * so that it reads our answer rather than a reset. A client refused
+ * half-way through a big upload keeps sending the rest: the byte cap is
+ * generous, the time is what bounds the cost. */
+#define CONN_LINGER_NS (2 * NS_PER_SEC)
+#define CONN_LINGER_BYTES (64 * 1024 * 1024)
 #define CONN_SENDFILE_SLICE (1024 * 1024)
 
 enum conn_state {
