@@ -7,6 +7,7 @@
 # SIGTERM in the middle of a run, it leaves no process it started. The
 # results arithmetic is checked on bench rows written by hand.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/tools/supervisor-lib.sh"
 source "$TOP/tools/matrix-lib.sh"
 
 MATRIX="$TOP/tools/test-matrix.sh"
@@ -16,34 +17,6 @@ TSV_HEADER+=" lat_p99_us errors client_cpu_s haproxy_cpu_s servers_cpu_s"
 TSV_HEADER+=" wall_s client_bound"
 TSV_HEADER=$(tr ' ' '\t' <<<"$TSV_HEADER")
 
-# free_ports COUNT: the first of COUNT consecutive ports that nobody
-# uses, below the kernel's range for outgoing connections (32768 up by
-# default), where a connection's own port could take one of them during
-# the run. Two separate free_port calls could also give neighbours that a
-# second server would collide with.
-free_ports() {
-    /usr/bin/python3 -c '
-import random, socket, sys
-count = int(sys.argv[1])
-for _ in range(200):
-    first = random.randrange(20000, 32000 - count)
-    sockets = []
-    try:
-        for port in range(first, first + count):
-            s = socket.socket()
-            sockets.append(s)
-            s.bind(("127.0.0.1", port))
-    except OSError:
-        continue
-    finally:
-        for s in sockets:
-            s.close()
-    print(first)
-    break
-else:
-    sys.exit("no free ports")
-' "$1"
-}
 
 is_png() {
     [ "$(head -c 8 "$1" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ]
@@ -65,7 +38,7 @@ run_matrix() {
     local name=$1 port
     shift
     # The front's port, then the servers' (2 at most here).
-    port=$(free_ports 3)
+    port=$(free_port_range 3)
     mkdir -p "$TEST_TMP/$name/blobs"
     env BIN_DIR="$BIN_DIR" BUILD=0 INSTALL=0 PORT="$port" \
         BASE_PORT=$((port + 1)) RESULTS_DIR="$TEST_TMP/$name/results" \
@@ -191,7 +164,7 @@ check "the message names it" \
     grep -q "SCENARIOS: '1000' is not AMOUNTxKIB" "$TEST_TMP/bad-scenario.out"
 
 # A server left over on the front's port would take the load: refused.
-busy=$(free_ports 3)
+busy=$(free_port_range 3)
 mkdir -p "$TEST_TMP/busy-root"
 start_server "$TEST_TMP/busy-root" "$busy"
 env BIN_DIR="$BIN_DIR" BUILD=0 INSTALL=0 PORT="$busy" \
@@ -212,7 +185,7 @@ stop_server "$SERVER_PID"
 interrupt() {
     local name=$1 signal=$2 target=$3 port matrix_pid pid waited status i
     local -a below=() starts=()
-    port=$(free_ports 3)
+    port=$(free_port_range 3)
     mkdir -p "$TEST_TMP/$name/blobs"
     : >"$TEST_TMP/$name/pids"
 
