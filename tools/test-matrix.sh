@@ -40,8 +40,9 @@
 #                  is the cores used; p50 and p99 are the means of the
 #                  runs' percentiles
 #   NAME.runs.tsv  each run's own row from the bench, after the front, the
-#                  count, and the CPU seconds of haproxy and of the servers
-#                  during that run
+#                  count of servers (stack_procs: the bench's own "procs"
+#                  column repeats it), and the CPU seconds of haproxy and
+#                  of the servers during that run
 #
 # The rows are written as the steps end, so an interrupted matrix leaves
 # what it measured. The CPU time of haproxy and the servers is read from
@@ -499,7 +500,7 @@ run_bench_once() {
     if [ "$(wc -l <"$WORK/run.tsv")" -ge 2 ]; then
         [ -s "$WORK/bench.tsv" ] || head -n 1 "$WORK/run.tsv" >"$WORK/bench.tsv"
         if [ ! -s "$RUNS" ]; then
-            printf 'front\tprocs\thaproxy_cpu_s\tservers_cpu_s\t%s\n' \
+            printf 'front\tstack_procs\thaproxy_cpu_s\tservers_cpu_s\t%s\n' \
                 "$(head -n 1 "$WORK/run.tsv")" >"$RUNS"
         fi
         tail -n +2 "$WORK/run.tsv" | grep -v '^$' | tee -a "$WORK/bench.tsv" |
