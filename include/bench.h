@@ -47,6 +47,7 @@ struct bench_stats {
     uint64_t requests;               /* answered correctly */
     uint64_t errors[BENCH_ERRORS];
     uint64_t connects;               /* connections established */
+    int connect_errno;               /* why the first failed connect did */
     uint64_t retries;                /* requests sent again after the
                                         server closed a kept connection */
     uint64_t bytes_sent;

@@ -92,9 +92,13 @@ static void conn_op_over(struct bench_conn *c, bool ok)
     bench_worker_op_end(c->worker, c, ok);
 }
 
-static void conn_connect_failed(struct bench_conn *c)
+static void conn_connect_failed(struct bench_conn *c, int error)
 {
-    c->worker->stats->errors[BENCH_ERR_CONNECT]++;
+    struct bench_stats *stats = c->worker->stats;
+
+    stats->errors[BENCH_ERR_CONNECT]++;
+    if (stats->connect_errno == 0)
+        stats->connect_errno = error;
     conn_drop(c);
 
     if (c->opening) {
@@ -128,7 +132,7 @@ void bench_conn_open(struct bench_conn *c)
 {
     c->opening = true;
     if (conn_connect(c) < 0)
-        conn_connect_failed(c);
+        conn_connect_failed(c, errno);
 }
 
 static void conn_connected(struct bench_conn *c)
@@ -136,9 +140,10 @@ static void conn_connected(struct bench_conn *c)
     int error = 0;
     socklen_t len = sizeof(error);
 
-    if (getsockopt(c->io.fd, SOL_SOCKET, SO_ERROR, &error, &len) < 0 ||
-        error != 0) {
-        conn_connect_failed(c);
+    if (getsockopt(c->io.fd, SOL_SOCKET, SO_ERROR, &error, &len) < 0)
+        error = errno;
+    if (error != 0) {
+        conn_connect_failed(c, error);
         return;
     }
 
@@ -167,7 +172,7 @@ static void conn_begin_step(struct bench_conn *c)
     if (c->state == BENCH_CONN_IDLE)
         conn_send(c);
     else if (conn_connect(c) < 0)
-        conn_connect_failed(c);
+        conn_connect_failed(c, errno);
 }
 
 void bench_conn_start(struct bench_conn *c, uint64_t op, int64_t due_ns)
@@ -191,7 +196,7 @@ static void conn_lost(struct bench_conn *c)
         c->worker->stats->retries++;
         conn_drop(c);
         if (conn_connect(c) < 0)
-            conn_connect_failed(c);
+            conn_connect_failed(c, errno);
         return;
     }
     conn_fail(c, BENCH_ERR_RESET);
@@ -366,7 +371,7 @@ static void conn_on_timer(struct reactor_timer *timer)
 
     switch (c->state) {
     case BENCH_CONN_CONNECTING:
-        conn_connect_failed(c);
+        conn_connect_failed(c, ETIMEDOUT);
         return;
     case BENCH_CONN_BUSY:
         conn_fail(c, BENCH_ERR_TIMEOUT);
@@ -385,7 +390,7 @@ void bench_conn_abort(struct bench_conn *c)
     switch (c->state) {
     case BENCH_CONN_CONNECTING:
         if (c->opening)
-            conn_connect_failed(c);
+            conn_connect_failed(c, ETIMEDOUT);
         else
             conn_fail(c, BENCH_ERR_TIMEOUT);
         return;

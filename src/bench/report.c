@@ -340,6 +340,9 @@ static void print_summary(FILE *out, const struct bench_options *o,
         fputs("  errors: none\n", out);
     else
         print_failures(out, r);
+    if (s->connect_errno != 0)
+        fprintf(out, "  connecting to %s:%u: %s\n", o->url.host,
+                o->url.port, strerror(s->connect_errno));
 }
 
 void bench_report_begin(FILE *out, const struct bench_options *o)

@@ -57,6 +57,8 @@ void bench_stats_merge(struct bench_stats *into,
     into->ops_failed += from->ops_failed;
     into->requests += from->requests;
     into->connects += from->connects;
+    if (into->connect_errno == 0)
+        into->connect_errno = from->connect_errno;
     into->retries += from->retries;
     into->bytes_sent += from->bytes_sent;
     into->bytes_received += from->bytes_received;

@@ -92,6 +92,10 @@ expect_eq "refused: exit status" 1 "$STATUS"
 expect_counts refused 0 3 0 0 0 0 0
 expect_eq "refused: established" 0 "$(column established refused)"
 expect_eq "refused: unfinished" 10 "$(column unfinished refused)"
+bench refused-summary --baseline 5 0 -c 2
+check "refused: the summary names the address and the error" \
+    grep -q "connecting to ${URL#http://}: Connection refused" \
+    "$TEST_TMP/refused-summary.out"
 
 # --- deadlines ----------------------------------------------------------------
 
