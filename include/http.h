@@ -118,6 +118,23 @@ int http_parse_bool(const char *text, size_t len);
 int http_parse_range(struct http_span value, uint64_t size,
                      uint64_t *first, uint64_t *last);
 
+/* Lexing that the request and the response parsers share. */
+
+/* tchar of RFC 9110, as a table: one lookup per byte. */
+extern const unsigned char http_token_chars[256];
+
+/* The length of the line at p without its CRLF; -2 when the buffer ends
+ * before the line does, -1 on a bare CR or a bare LF. */
+ssize_t http_line_length(const char *p, const char *end);
+
+/* [p, end) without the spaces and tabs around it. */
+struct http_span http_trim(const char *p, const char *end);
+
+/* Step through a comma-separated list; empty elements are skipped.
+ * Return false when the list is used up. */
+bool http_next_element(const char **cursor, const char *end,
+                       struct http_span *element);
+
 /* The value of a hex digit, or -1. */
 int http_hex_value(char c);
 

@@ -13,25 +13,6 @@
 #include <string.h>
 #include <strings.h>
 
-/* tchar of RFC 9110, as a table for one lookup per byte. */
-static const unsigned char token_chars[256] = {
-    ['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['\''] = 1,
-    ['*'] = 1, ['+'] = 1, ['-'] = 1, ['.'] = 1, ['^'] = 1, ['_'] = 1,
-    ['`'] = 1, ['|'] = 1, ['~'] = 1,
-    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
-    ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
-    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
-    ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1,
-    ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1,
-    ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
-    ['Y'] = 1, ['Z'] = 1,
-    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
-    ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1,
-    ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1,
-    ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
-    ['y'] = 1, ['z'] = 1,
-};
-
 static int fail(struct http_request *req, int status, const char *reason)
 {
     req->error_status = status;
@@ -65,24 +46,6 @@ static enum http_method method_from(struct http_span m)
     return HTTP_OTHER;
 }
 
-/* Find the CRLF that ends the line starting at p. Return the length of the
- * line without it, -2 when the buffer ends first, -1 on a bare CR or LF. */
-static ssize_t line_length(const char *p, const char *end)
-{
-    const char *cr = memchr(p, '\r', (size_t)(end - p));
-    const char *lf = memchr(p, '\n', cr ? (size_t)(cr - p) : (size_t)(end - p));
-
-    if (lf != NULL)
-        return -1;
-    if (cr == NULL)
-        return -2;
-    if (cr + 1 == end)
-        return -2;
-    if (cr[1] != '\n')
-        return -1;
-    return cr - p;
-}
-
 static int parse_request_line(const char *p, size_t len,
                               struct http_request *req)
 {
@@ -94,7 +57,7 @@ static int parse_request_line(const char *p, size_t len,
     if (sp1 == NULL || sp1 == p)
         return fail(req, 400, "malformed request line");
     for (q = p; q < sp1; q++) {
-        if (!token_chars[(unsigned char)*q])
+        if (!http_token_chars[(unsigned char)*q])
             return fail(req, 400, "malformed method");
     }
     req->method_name = (struct http_span){ p, (size_t)(sp1 - p) };
@@ -158,15 +121,6 @@ static int split_target(struct http_request *req)
     return 0;
 }
 
-static struct http_span trim(const char *p, const char *end)
-{
-    while (p < end && (*p == ' ' || *p == '\t'))
-        p++;
-    while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
-        end--;
-    return (struct http_span){ p, (size_t)(end - p) };
-}
-
 static int parse_header_line(const char *p, size_t len,
                              struct http_request *req)
 {
@@ -181,7 +135,7 @@ static int parse_header_line(const char *p, size_t len,
     if (colon == NULL || colon == p)
         return fail(req, 400, "malformed header line");
     for (const char *q = p; q < colon; q++) {
-        if (!token_chars[(unsigned char)*q])
+        if (!http_token_chars[(unsigned char)*q])
             return fail(req, 400, "malformed header name");
     }
     for (const char *q = colon + 1; q < end; q++) {
@@ -195,7 +149,7 @@ static int parse_header_line(const char *p, size_t len,
         return fail(req, 431, "too many header fields");
     h = &req->headers[req->header_count++];
     h->name = (struct http_span){ p, (size_t)(colon - p) };
-    h->value = trim(colon + 1, end);
+    h->value = http_trim(colon + 1, end);
     return 0;
 }
 
@@ -219,27 +173,6 @@ static int parse_content_length(struct http_request *req,
     return 0;
 }
 
-/* Walk a comma-separated list header, calling back on each element. */
-static int each_element(struct http_request *req, struct http_span value,
-                        int (*fn)(struct http_request *, struct http_span))
-{
-    const char *p = value.ptr;
-    const char *end = value.ptr + value.len;
-
-    while (p <= end) {
-        const char *comma = memchr(p, ',', (size_t)(end - p));
-        const char *stop = comma ? comma : end;
-        struct http_span element = trim(p, stop);
-
-        if (element.len > 0 && fn(req, element) < 0)
-            return -1;
-        if (comma == NULL)
-            break;
-        p = comma + 1;
-    }
-    return 0;
-}
-
 static int transfer_coding(struct http_request *req, struct http_span coding)
 {
     /* chunked must be the last coding and may appear once; we decode no
@@ -252,13 +185,12 @@ static int transfer_coding(struct http_request *req, struct http_span coding)
     return 0;
 }
 
-static int connection_option(struct http_request *req, struct http_span opt)
+static void connection_option(struct http_request *req, struct http_span opt)
 {
     if (http_span_equals(opt, "close"))
         req->connection_close = true;
     else if (http_span_equals(opt, "keep-alive"))
         req->connection_keep_alive = true;
-    return 0;
 }
 
 static int interpret_headers(struct http_request *req)
@@ -276,10 +208,21 @@ static int interpret_headers(struct http_request *req)
             if (req->minor_version == 0)
                 return fail(req, 400, "Transfer-Encoding in HTTP/1.0");
             req->transfer_encoding = true;
-            if (each_element(req, value, transfer_coding) < 0)
-                return -1;
+            const char *cursor = value.ptr;
+            struct http_span coding;
+
+            while (http_next_element(&cursor, value.ptr + value.len,
+                                     &coding)) {
+                if (transfer_coding(req, coding) < 0)
+                    return -1;
+            }
         } else if (http_span_equals(name, "Connection")) {
-            each_element(req, value, connection_option);
+            const char *cursor = value.ptr;
+            struct http_span option;
+
+            while (http_next_element(&cursor, value.ptr + value.len,
+                                     &option))
+                connection_option(req, option);
         } else if (http_span_equals(name, "Expect")) {
             if (!http_span_equals(value, "100-continue"))
                 return fail(req, 417, "unsupported expectation");
@@ -323,7 +266,7 @@ int http_parse_request(const char *buf, size_t len, struct http_request *req)
 
     /* The same cap whether the line is complete or still coming, so that
      * how the bytes were split never changes the answer. */
-    line = line_length(p, end);
+    line = http_line_length(p, end);
     if (line == -2) {
         if ((size_t)(end - p) > HTTP_MAX_REQUEST_LINE)
             return fail(req, 414, "request line too long");
@@ -339,7 +282,7 @@ int http_parse_request(const char *buf, size_t len, struct http_request *req)
     p += line + 2;
 
     for (;;) {
-        line = line_length(p, end);
+        line = http_line_length(p, end);
         if (line == -2)
             break;
         if (line < 0)

@@ -16,64 +16,11 @@
 /* The longest Content-Length we read: 18 digits cannot overflow. */
 #define CONTENT_LENGTH_DIGITS 18
 
-/* tchar of RFC 9110: letters, digits and '-' first, as nearly every
- * field name is made of nothing else. */
-static bool is_token_char(unsigned char c)
-{
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-        (c >= '0' && c <= '9') || c == '-')
-        return true;
-    return c != '\0' && strchr("!#$%&'*+.^_`|~", c) != NULL;
-}
-
 /* Bytes a field value or reason phrase may hold: visible ASCII, space,
  * tab and obs-text; no control byte, no DEL. */
 static bool is_text_char(unsigned char c)
 {
     return c == '\t' || (c >= 0x20 && c != 0x7f);
-}
-
-/* The length of the line at p without its CRLF; -2 when the buffer ends
- * before the line does, -1 on a bare CR or a bare LF. */
-static ssize_t response_line(const char *p, const char *end)
-{
-    const char *lf = memchr(p, '\n', (size_t)(end - p));
-    const char *limit = lf ? lf : end;
-    const char *cr = memchr(p, '\r', (size_t)(limit - p));
-
-    if (cr != NULL && cr + 1 < limit)
-        return -1;
-    if (lf == NULL)
-        return -2;
-    if (cr == NULL)
-        return -1;
-    return cr - p;
-}
-
-static struct http_span trim_spaces(const char *p, const char *end)
-{
-    while (p < end && (*p == ' ' || *p == '\t'))
-        p++;
-    while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
-        end--;
-    return (struct http_span){ p, (size_t)(end - p) };
-}
-
-/* Step through a comma-separated list; empty elements are skipped.
- * Return false when the list is used up. */
-static bool next_element(const char **cursor, const char *end,
-                         struct http_span *element)
-{
-    while (*cursor < end) {
-        const char *comma = memchr(*cursor, ',', (size_t)(end - *cursor));
-        const char *stop = comma ? comma : end;
-
-        *element = trim_spaces(*cursor, stop);
-        *cursor = comma ? comma + 1 : end;
-        if (element->len > 0)
-            return true;
-    }
-    return false;
 }
 
 /* "HTTP/1.x SSS reason": the reason may be empty, and so may the space
@@ -116,7 +63,7 @@ static int parse_header_line(const char *p, size_t len,
     if (colon == NULL || colon == p)
         return -1;
     for (const char *q = p; q < colon; q++) {
-        if (!is_token_char((unsigned char)*q))
+        if (!http_token_chars[(unsigned char)*q])
             return -1;
     }
     for (const char *q = colon + 1; q < p + len; q++) {
@@ -128,7 +75,7 @@ static int parse_header_line(const char *p, size_t len,
         return -1;
     h = &resp->headers[resp->header_count++];
     h->name = (struct http_span){ p, (size_t)(colon - p) };
-    h->value = trim_spaces(colon + 1, p + len);
+    h->value = http_trim(colon + 1, p + len);
     return 0;
 }
 
@@ -170,7 +117,7 @@ static int interpret_headers(struct http_response *resp)
                                     &resp->content_length) < 0)
                 return -1;
         } else if (http_span_equals(name, "Transfer-Encoding")) {
-            while (next_element(&cursor, end, &element)) {
+            while (http_next_element(&cursor, end, &element)) {
                 /* chunked may come once, and only last. */
                 if (chunked_last)
                     return -1;
@@ -178,7 +125,7 @@ static int interpret_headers(struct http_response *resp)
                 has_coding = true;
             }
         } else if (http_span_equals(name, "Connection")) {
-            while (next_element(&cursor, end, &element)) {
+            while (http_next_element(&cursor, end, &element)) {
                 close |= http_span_equals(element, "close");
                 keep_alive |= http_span_equals(element, "keep-alive");
             }
@@ -215,7 +162,7 @@ int http_parse_response(const char *buf, size_t len,
 
     memset(resp, 0, offsetof(struct http_response, headers));
 
-    line = response_line(p, end);
+    line = http_line_length(p, end);
     if (line == -1)
         return -1;
     if (line >= 0) {
@@ -225,7 +172,7 @@ int http_parse_response(const char *buf, size_t len,
     }
 
     while (line >= 0) {
-        line = response_line(p, end);
+        line = http_line_length(p, end);
         if (line < 0)
             break;
         if (line == 0) {

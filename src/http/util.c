@@ -1,11 +1,70 @@
 /*
- * Small pieces of HTTP that are not parsing: hex digits, ranges, reason
- * phrases and the two base64 flavours the API uses.
+ * Small pieces of HTTP: the lexing both parsers share (tokens, lines,
+ * lists), hex digits, ranges, reason phrases and the two base64 flavours
+ * the API uses.
  */
 #include "http.h"
 
 #include <string.h>
 #include <strings.h>
+
+const unsigned char http_token_chars[256] = {
+    ['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['\''] = 1,
+    ['*'] = 1, ['+'] = 1, ['-'] = 1, ['.'] = 1, ['^'] = 1, ['_'] = 1,
+    ['`'] = 1, ['|'] = 1, ['~'] = 1,
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
+    ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
+    ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1,
+    ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1,
+    ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+    ['Y'] = 1, ['Z'] = 1,
+    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+    ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1,
+    ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1,
+    ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
+    ['y'] = 1, ['z'] = 1,
+};
+
+ssize_t http_line_length(const char *p, const char *end)
+{
+    const char *cr = memchr(p, '\r', (size_t)(end - p));
+    const char *lf = memchr(p, '\n', cr ? (size_t)(cr - p) : (size_t)(end - p));
+
+    if (lf != NULL)
+        return -1;
+    if (cr == NULL)
+        return -2;
+    if (cr + 1 == end)
+        return -2;
+    if (cr[1] != '\n')
+        return -1;
+    return cr - p;
+}
+
+struct http_span http_trim(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t'))
+        p++;
+    while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+        end--;
+    return (struct http_span){ p, (size_t)(end - p) };
+}
+
+bool http_next_element(const char **cursor, const char *end,
+                       struct http_span *element)
+{
+    while (*cursor < end) {
+        const char *comma = memchr(*cursor, ',', (size_t)(end - *cursor));
+        const char *stop = comma ? comma : end;
+
+        *element = http_trim(*cursor, stop);
+        *cursor = comma ? comma + 1 : end;
+        if (element->len > 0)
+            return true;
+    }
+    return false;
+}
 
 int http_hex_value(char c)
 {
